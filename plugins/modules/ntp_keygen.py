@@ -1,0 +1,504 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, timesec.ntp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ntp_keygen
+short_description: Manage ntpd Autokey host keys, certificates and IFF group keys
+version_added: 0.1.0
+description:
+  - Creates and maintains the Autokey key material of one host in an ntpd keys directory,
+    by running C(ntp-keygen) from classic ntp 4.2.8 in a private temporary directory and
+    moving the results into place atomically, with the C(ntpkey_*_<name>) links that ntpd opens.
+  - Covers the RSA host key (C(-H)), the self-signed certificate, optionally trusted (C(-T)),
+    and optionally the IFF group key (C(-I)).
+  - Existing keys are decrypted and checked against the options; nothing is regenerated
+    unless O(regenerate) asks for it, so a second run starts no C(ntp-keygen) process.
+  - The password reaches C(ntp-keygen) through its C(NTP_KEYGEN_PASSWORD) preset variable,
+    never on its command line.
+author:
+  - timesec.ntp contributors
+requirements:
+  - C(ntp-keygen) from classic ntp 4.2.8 (Debian 11, Ubuntu 22.04). ntpsec has no Autokey.
+  - The Python C(cryptography) library on the target (Debian package C(python3-cryptography)).
+  - Python 3.9 or newer on the target.
+extends_documentation_fragment:
+  - ansible.builtin.files
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+options:
+  path:
+    description:
+      - The keys directory (ntpd's C(keysdir)). Created with mode C(0750) when missing.
+    type: path
+    default: /etc/ntp
+  password:
+    description:
+      - Password that encrypts the key files; must equal C(crypto pw) in C(ntp.conf).
+      - Also used to decrypt existing keys. A password that cannot decrypt them fails the
+        module unless O(regenerate=always).
+    type: str
+    required: true
+  hostname:
+    description:
+      - Autokey host name (C(ntp-keygen -s)). Names the files and forms the certificate subject.
+      - Use the same name in C(crypto host) in C(ntp.conf).
+      - Defaults to the target's C(gethostname()), which is what ntpd uses without C(crypto host).
+    type: str
+  autokey_group:
+    description:
+      - Autokey group name (C(ntp-keygen -i)). The certificate subject becomes O(hostname)@O(autokey_group).
+      - Required with O(iff=true); the IFF group key file is named after it and linked as
+        C(ntpkey_iffkey_<group>) as well as C(ntpkey_iffkey_<hostname>).
+      - Clients of a server with a group must use the same group, or the server declines them.
+      - Not called C(group) because that option sets the files' group owner (see below).
+    type: str
+  trusted:
+    description:
+      - Make the certificate a trusted (self-signed root) certificate (C(ntp-keygen -T)), as on a server.
+    type: bool
+    default: false
+  iff:
+    description:
+      - Maintain an IFF group key (C(ntp-keygen -I)), as on a server that proves its identity with IFF.
+    type: bool
+    default: false
+  lifetime:
+    description:
+      - Certificate lifetime in days (C(ntp-keygen -l)).
+    type: int
+    default: 365
+  modulus:
+    description:
+      - RSA host key size in bits (C(ntp-keygen -m)), 256 to 2048. An existing key of another size
+        is replaced according to O(regenerate).
+    type: int
+    default: 2048
+  identity_modulus:
+    description:
+      - IFF group key modulus in bits (C(ntp-keygen -b)), 256 to 2048. Only with O(iff=true).
+    type: int
+    default: 512
+  digest:
+    description:
+      - Certificate digest scheme (C(ntp-keygen -c)).
+    type: str
+    default: RSA-SHA256
+    choices: [RSA-MD5, RSA-SHA1, RSA-SHA224, RSA-SHA256, RSA-RIPEMD160]
+  regenerate:
+    description:
+      - When to regenerate existing key material, modelled on M(community.crypto.openssh_keypair).
+      - V(never) keeps whatever exists and only creates what is missing.
+      - V(fail) fails when existing material does not match the options.
+      - V(partial_idempotence) replaces only what does not match the options (a new host key
+        always brings a new certificate).
+      - V(always) replaces everything on every run; use it once, for rotation.
+      - Missing files are created in every mode.
+    type: str
+    default: partial_idempotence
+    choices: [never, fail, partial_idempotence, always]
+  renew_before_days:
+    description:
+      - Issue a new certificate, keeping the host key, when the current one expires within this
+        many days (or has expired). V(0) renews only expired certificates. Ignored with O(regenerate=never).
+    type: int
+    default: 0
+  mode:
+    description:
+      - Mode of the key files. Defaults to C(0600) when not set; ntpd reads keys as root.
+seealso:
+  - module: timesec.ntp.ntp_iffpar
+  - name: ntp-keygen 4.2.8 manual
+    description: The tool this module drives.
+    link: https://www.ntp.org/documentation/4.2.8-series/keygen/
+notes:
+  - Runs C(ntp-keygen) only when something must be generated; check mode never runs it.
+  - Superseded key files that no link refers to any more are removed.
+"""
+
+EXAMPLES = r"""
+- name: Server keys - host key, trusted certificate and IFF group key
+  timesec.ntp.ntp_keygen:
+    path: /etc/ntp
+    password: "{{ ntp_server_crypto_password }}"
+    hostname: "{{ ansible_facts['fqdn'] }}"
+    autokey_group: timelab
+    trusted: true
+    iff: true
+    owner: root
+    group: ntp
+    mode: "0640"
+  no_log: true
+
+- name: Client host key and certificate in the server's group
+  timesec.ntp.ntp_keygen:
+    password: "{{ ntp_client_crypto_password }}"
+    hostname: "{{ ansible_facts['fqdn'] }}"
+    autokey_group: timelab
+    mode: "0640"
+  no_log: true
+
+- name: Renew certificates 30 days before they expire, keeping the keys
+  timesec.ntp.ntp_keygen:
+    password: "{{ ntp_client_crypto_password }}"
+    autokey_group: timelab
+    renew_before_days: 30
+  no_log: true
+
+- name: Rotate everything once
+  timesec.ntp.ntp_keygen:
+    password: "{{ ntp_server_crypto_password }}"
+    autokey_group: timelab
+    trusted: true
+    iff: true
+    regenerate: always
+  no_log: true
+"""
+
+RETURN = r"""
+files:
+  description: The key files in use, by part (V(host), V(cert), V(iffkey)).
+  returned: always
+  type: dict
+  sample: {"host": "/etc/ntp/ntpkey_RSAhost_ntp1.4004683375", "cert": "/etc/ntp/ntpkey_RSA-SHA256cert_ntp1.4004683375"}
+links:
+  description: The links ntpd opens, mapped to the file names they point to.
+  returned: always
+  type: dict
+  sample: {"ntpkey_host_ntp1": "ntpkey_RSAhost_ntp1.4004683375"}
+fstamp:
+  description: Filestamp (NTP seconds) of each part.
+  returned: always
+  type: dict
+  sample: {"host": 4004683375, "cert": 4004683375, "iffkey": 4004683375}
+certificate:
+  description: The certificate's subject, issuer, expiry (ISO 8601, UTC), digest and trust flag.
+  returned: when a certificate exists or would exist
+  type: dict
+  sample: {"subject": "ntp1@timelab", "issuer": "ntp1@timelab", "not_after": "2027-11-26T12:02:55+00:00",
+           "digest": "sha256", "trusted": true}
+regenerated:
+  description: The parts generated by this run (or that would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: ["cert"]
+removed:
+  description: Superseded key files removed from O(path).
+  returned: always
+  type: list
+  elements: str
+  sample: ["ntpkey_RSA-SHA256cert_ntp1.4004683375"]
+"""
+
+import os
+import shutil
+import socket
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.timesec.ntp.plugins.module_utils import autokey, keygen
+
+PARTS = ('host', 'cert', 'iffkey')
+
+
+class KeyMaterial:
+    def __init__(self, module):
+        self.module = module
+        p = module.params
+        self.path = p['path']
+        self.password = p['password']
+        self.hostname = p['hostname'] or socket.gethostname()
+        self.group = p['autokey_group']
+        self.subject = self.hostname + ('@' + self.group if self.group else '')
+        self.parts = PARTS if p['iff'] else PARTS[:2]
+        self.current = {}   # part -> read_key_file info (+ 'key' / 'cert')
+        self.problems = {}  # part -> list of reasons it does not match the options
+
+    # -- inspection ---------------------------------------------------------------------------
+
+    def _link(self, part):
+        return keygen.link_names(part, self.hostname, self.group)[-1 if part == 'iffkey' else 0]
+
+    def inspect(self):
+        for part in self.parts:
+            target = autokey.resolve_link(self.path, self._link(part))
+            if target is None and part == 'iffkey':
+                target = autokey.resolve_link(self.path, keygen.link_names(part, self.hostname)[0])
+            if target is None or not os.path.isfile(target):
+                continue
+            self.current[part] = autokey.read_key_file(target)
+        if 'host' in self.current:
+            self._check_host()
+        if 'cert' in self.current:
+            self._check_cert()
+        if 'iffkey' in self.current:
+            self._check_iff()
+
+    def _decrypt(self, part):
+        info = self.current[part]
+        try:
+            info['key'] = autokey.load_private_key(info, self.password)
+        except autokey.AutokeyError as exc:
+            if self.module.params['regenerate'] == 'always':
+                self.problems.setdefault(part, []).append('cannot be decrypted')
+                return None
+            raise autokey.AutokeyError(
+                '%s: the password does not match the existing keys. Pass the password they were '
+                'made with, or set regenerate=always to replace them (clients then need the new '
+                'keys too)' % exc)
+        return info['key']
+
+    def _check_host(self):
+        key = self._decrypt('host')
+        if key is None:
+            return
+        if not isinstance(key, autokey.rsa.RSAPrivateKey):
+            self.problems.setdefault('host', []).append('host key is not an RSA key')
+        elif key.key_size != self.module.params['modulus']:
+            self.problems.setdefault('host', []).append(
+                'host key has %d bits, modulus is %d' % (key.key_size, self.module.params['modulus']))
+
+    def _check_cert(self):
+        p = self.module.params
+        info = self.current['cert']
+        cert = info['cert'] = autokey.certificate_info(info['pem'])
+        reasons = []
+        if cert['subject'] != self.subject:
+            reasons.append('subject %s, expected %s' % (cert['subject'], self.subject))
+        if cert['issuer'] != cert['subject']:
+            reasons.append('issuer %s is not the subject' % cert['issuer'])
+        if cert['trusted'] != p['trusted']:
+            reasons.append('trusted is %s' % cert['trusted'])
+        if cert['digest'] != autokey.digest_name(p['digest']):
+            reasons.append('digest %s, expected %s' % (cert['digest'], p['digest']))
+        host = self.current.get('host', {}).get('key')
+        if host is not None and cert['modulus'] != host.public_key().public_numbers().n:
+            reasons.append('certificate does not belong to the host key')
+        if reasons:
+            self.problems['cert'] = reasons
+
+    def _check_iff(self):
+        p = self.module.params
+        key = self._decrypt('iffkey')
+        if key is None:
+            return
+        info = self.current['iffkey']
+        reasons = []
+        if info['name'] != self.group:
+            reasons.append('IFF group is %s, expected %s' % (info['name'], self.group))
+        try:
+            prime = autokey.iff_group_numbers(key)[0]
+            if prime.bit_length() != p['identity_modulus']:
+                reasons.append('IFF modulus has %d bits, identity_modulus is %d'
+                               % (prime.bit_length(), p['identity_modulus']))
+        except autokey.AutokeyError as exc:
+            reasons.append(str(exc))
+        if reasons:
+            self.problems['iffkey'] = reasons
+
+    def cert_expiring(self):
+        cert = self.current.get('cert', {}).get('cert')
+        if cert is None:
+            return False
+        limit = autokey.ntp_to_datetime(autokey.now_fstamp() + 86400 * self.module.params['renew_before_days'])
+        return cert['not_after'] <= limit
+
+    # -- decision -------------------------------------------------------------------------------
+
+    def plan(self):
+        mode = self.module.params['regenerate']
+        if mode == 'always':
+            return [part for part in self.parts]
+        todo = set(part for part in self.parts if part not in self.current)
+        if self.problems:
+            described = '; '.join('%s: %s' % (part, ', '.join(r)) for part, r in sorted(self.problems.items()))
+            if mode == 'fail':
+                raise autokey.AutokeyError(
+                    'existing keys in %s do not match the options (%s). Set regenerate=partial_idempotence '
+                    'or always to replace them' % (self.path, described))
+            if mode == 'partial_idempotence':
+                todo.update(self.problems)
+        if mode != 'never' and self.cert_expiring():
+            todo.add('cert')
+        if 'host' in todo:
+            todo.add('cert')
+        return [part for part in self.parts if part in todo]
+
+    # -- generation -----------------------------------------------------------------------------
+
+    def generate(self, todo):
+        p = self.module.params
+        binary = keygen.find_keygen(self.module)
+        if 'iffkey' in todo:
+            keygen.check_keygen_supports_iff(self.module, binary)
+        if not os.path.isdir(self.path):
+            os.makedirs(self.path, 0o750)
+            dir_args = self._file_args(self.path)
+            dir_args['mode'] = 0o750
+            self.module.set_fs_attributes_if_different(dir_args, False)
+        workdir = keygen.make_workdir(self.path)
+        try:
+            if 'host' not in todo:
+                keygen.seed_file(workdir, self.current['host']['path'], autokey.LINK_PREFIX['host'] + self.hostname)
+            cmd = keygen.keygen_command(
+                binary, host='host' in todo, trusted=p['trusted'], iff='iffkey' in todo,
+                hostname=self.hostname, group=self.group, lifetime=p['lifetime'], digest=p['digest'],
+                modulus=p['modulus'], identity_modulus=p['identity_modulus'])
+            rc, out, err = self.module.run_command(cmd, cwd=workdir,
+                                                   environ_update=keygen.keygen_environment(self.password, workdir))
+            if rc != 0:
+                raise autokey.AutokeyError('ntp-keygen failed (rc=%d): %s' % (rc, (err or out).strip()[-2000:]))
+            made = keygen.collect_output(workdir)
+            for part in todo:
+                if part not in made or (part == 'host' and made[part][0] == os.path.basename(
+                        self.current.get('host', {}).get('path', ''))):
+                    raise autokey.AutokeyError(
+                        'ntp-keygen wrote no %s file (digest %s may be unsupported by this ntp-keygen): %s'
+                        % (part, p['digest'], (err or out).strip()[-2000:]))
+            old = {}
+            for part in todo:
+                name = made[part][0]
+                src = os.path.join(workdir, name)
+                self.module.set_fs_attributes_if_different(self._file_args(src), False)
+                os.rename(src, os.path.join(self.path, name))
+                old[part] = os.path.basename(self.current[part]['path']) if part in self.current else None
+                self.current[part] = autokey.read_key_file(os.path.join(self.path, name))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return old
+
+    def _file_args(self, path, default_mode=0o600):
+        args = self.module.load_file_common_arguments(self.module.params, path=path)
+        if args.get('mode') is None:
+            args['mode'] = default_mode
+        return args
+
+    def desired_links(self, todo=()):
+        links = {}
+        for part in self.parts:
+            if part in self.current and part not in todo:
+                target = os.path.basename(self.current[part]['path'])
+            else:
+                target = '(new %s)' % part
+            for link in keygen.link_names(part, self.hostname, self.group):
+                links[link] = target
+        return links
+
+    def existing_links(self):
+        links = {}
+        for part in self.parts:
+            for link in keygen.link_names(part, self.hostname, self.group):
+                path = os.path.join(self.path, link)
+                if os.path.islink(path):
+                    links[link] = os.readlink(path)
+                elif os.path.lexists(path):
+                    links[link] = '(not a link)'
+        return links
+
+    def result_fields(self):
+        out = {'files': {}, 'fstamp': {}}
+        for part, info in self.current.items():
+            out['files'][part] = info['path']
+            out['fstamp'][part] = info['fstamp']
+        cert = self.current.get('cert', {}).get('cert')
+        if cert is None and 'cert' in self.current:
+            cert = autokey.certificate_info(self.current['cert']['pem'])
+        if cert is not None:
+            out['certificate'] = {
+                'subject': cert['subject'], 'issuer': cert['issuer'],
+                'not_after': cert['not_after'].isoformat(), 'digest': cert['digest'],
+                'trusted': cert['trusted'],
+            }
+        return out
+
+
+def format_links(links):
+    return ''.join('%s -> %s\n' % (name, target) for name, target in sorted(links.items()))
+
+
+def main():
+    argument_spec = dict(
+        path=dict(type='path', default='/etc/ntp'),
+        password=dict(type='str', required=True, no_log=True),
+        hostname=dict(type='str'),
+        autokey_group=dict(type='str'),
+        trusted=dict(type='bool', default=False),
+        iff=dict(type='bool', default=False),
+        lifetime=dict(type='int', default=365),
+        modulus=dict(type='int', default=2048),
+        identity_modulus=dict(type='int', default=512),
+        digest=dict(type='str', default='RSA-SHA256',
+                    choices=['RSA-MD5', 'RSA-SHA1', 'RSA-SHA224', 'RSA-SHA256', 'RSA-RIPEMD160']),
+        regenerate=dict(type='str', default='partial_idempotence',
+                        choices=['never', 'fail', 'partial_idempotence', 'always']),
+        renew_before_days=dict(type='int', default=0),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        add_file_common_args=True,
+        supports_check_mode=True,
+        required_if=[('iff', True, ['autokey_group'])],
+    )
+    if not autokey.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography (Debian: python3-cryptography)'),
+                         exception=autokey.CRYPTOGRAPHY_IMPORT_ERROR)
+    p = module.params
+    try:
+        if not p['password']:
+            raise autokey.AutokeyError('password must not be empty')
+        if p['hostname'] is not None:
+            autokey.check_name('hostname', p['hostname'])
+        if p['autokey_group'] is not None:
+            autokey.check_name('autokey_group', p['autokey_group'])
+        for name, low in (('modulus', 256), ('identity_modulus', 256)):
+            if not low <= p[name] <= 2048:
+                raise autokey.AutokeyError('%s must be between %d and 2048 bits, got %d' % (name, low, p[name]))
+        if p['lifetime'] < 1:
+            raise autokey.AutokeyError('lifetime must be a positive number of days, got %d' % p['lifetime'])
+        if p['renew_before_days'] < 0:
+            raise autokey.AutokeyError('renew_before_days must not be negative')
+
+        keys = KeyMaterial(module)
+        keys.inspect()
+        todo = keys.plan()
+        before_links = keys.existing_links()
+        changed = bool(todo)
+        removed = []
+        if todo and not module.check_mode:
+            old = keys.generate(todo)
+            removed = [name for name in old.values() if name]
+        desired = keys.desired_links(todo if module.check_mode else ())
+        if not module.check_mode:
+            for link, target in desired.items():
+                changed |= keygen.replace_link(keys.path, link, target)
+            removed = keygen.remove_unreferenced(keys.path, removed)
+        else:
+            changed |= desired != before_links
+        for info in keys.current.values():
+            changed |= module.set_fs_attributes_if_different(keys._file_args(info['path']), False)
+        result = dict(changed=changed, regenerated=todo, removed=removed,
+                      links=keys.existing_links() if not module.check_mode else desired)
+        result.update(keys.result_fields())
+        if module._diff:
+            result['diff'] = {'before': format_links(before_links), 'after': format_links(result['links']),
+                              'before_header': keys.path, 'after_header': keys.path}
+        module.exit_json(**result)
+    except autokey.AutokeyError as exc:
+        module.fail_json(msg=str(exc))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='cannot manage keys in %s: %s' % (p['path'], exc), exception=traceback.format_exc())
+
+
+if __name__ == '__main__':
+    main()
