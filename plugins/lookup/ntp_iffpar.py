@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, timesec.ntp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: ntp_iffpar
+short_description: Read the IFF client parameters that timesec.ntp.ntp_server fetched to the controller
+version_added: 0.1.0
+description:
+  - For each server, reads C(<export_dir>/<server>/ntpkey_iffpar) on the controller and returns the
+    server's name, the address clients use, the parameters' text, the IFF group and the filestamp.
+  - A server whose file is missing is returned with RV(_raw[].present=false) rather than failing, so
+    that a role can explain what to run first (or carry on in check mode).
+  - The file format is checked with the same code as the modules (timesec.ntp's autokey module_utils).
+options:
+  _terms:
+    description:
+      - Servers, each an inventory host name or a mapping with C(name) (the inventory host name,
+        which names the export subdirectory) and optionally C(address) (what clients connect to,
+        default the name).
+    required: true
+    type: list
+    elements: raw
+  export_dir:
+    description: The directory the ntp_server role fetched the parameters into.
+    type: path
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Show the group of each server
+  ansible.builtin.debug:
+    msg: "{{ item.name }}: {{ item.group }}"
+  loop: "{{ query('timesec.ntp.ntp_iffpar', *groups['ntp_servers'], export_dir='/srv/ntp_iffpar') }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: One mapping per server.
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Inventory host name of the server.
+      type: str
+    address:
+      description: Address clients use in their C(server) line.
+      type: str
+    path:
+      description: The parameters file on the controller.
+      type: str
+    present:
+      description: Whether the file exists.
+      type: bool
+    content:
+      description: The file's text (public; no group secret).
+      type: str
+    group:
+      description: IFF group name from the file's header.
+      type: str
+    fstamp:
+      description: Filestamp of the server's IFF key.
+      type: int
+"""
+
+import os
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.timesec.ntp.plugins.module_utils.autokey import AutokeyError, parse_iffpar
+
+
+def server_item(item):
+    if isinstance(item, dict):
+        if not item.get('name'):
+            raise AnsibleLookupError('a server given as a mapping needs a name: %r' % (item,))
+        return {'name': to_text(item['name']), 'address': to_text(item.get('address') or item['name'])}
+    if not item or not isinstance(item, str):
+        raise AnsibleLookupError('a server must be a host name or a mapping with name/address, got %r' % (item,))
+    return {'name': item, 'address': item}
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        self.set_options(var_options=variables, direct=kwargs)
+        export_dir = self.get_option('export_dir')
+        results = []
+        for term in terms:
+            entry = server_item(term)
+            path = os.path.join(export_dir, entry['name'], 'ntpkey_iffpar')
+            entry.update(path=path, present=os.path.isfile(path), content='', group=None, fstamp=None)
+            if entry['present']:
+                with open(path, 'r') as handle:
+                    entry['content'] = handle.read()
+                try:
+                    parsed = parse_iffpar(entry['content'], path)
+                except AutokeyError as exc:
+                    raise AnsibleLookupError('%s (re-run the ntp_server role on %s)' % (exc, entry['name']))
+                entry.update(group=parsed['group'], fstamp=parsed['fstamp'])
+            results.append(entry)
+        return results
