@@ -38,6 +38,10 @@ NTP_UNIX_OFFSET = 2208988800
 # ntp-keygen marks a trusted (-T) certificate with extendedKeyUsage "trustRoot".
 TRUST_ROOT_OID = '1.3.6.1.5.5.7.48.1.11'
 
+# Signature algorithms ntp-keygen -c offers that cryptography cannot map to a hash
+# (signature_hash_algorithm raises UnsupportedAlgorithm): RSA-RIPEMD160.
+SIGNATURE_OID_DIGEST = {'1.3.36.3.3.1.2': 'ripemd160'}
+
 # Host and group names end up in file names and in ntp.conf: no '/', no
 # whitespace, no '@' (it separates host and group in a certificate subject).
 NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$')
@@ -266,8 +270,8 @@ def certificate_info(pem):
 
     try:
         digest = cert.signature_hash_algorithm.name
-    except Exception:  # unsupported or unknown hash: report it as unknown
-        digest = None
+    except Exception:  # a hash cryptography does not know: name it from the signature OID, if we can
+        digest = SIGNATURE_OID_DIGEST.get(cert.signature_algorithm_oid.dotted_string)
     try:
         eku = cert.extensions.get_extension_for_oid(ExtensionOID.EXTENDED_KEY_USAGE).value
         trusted = any(oid.dotted_string == TRUST_ROOT_OID for oid in eku)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what the lab and the test suite need on a Debian 12 machine (run as root):
+# podman + runc + debootstrap from apt, the Python tooling in a cached venv, the Debian 11
+# container image, and a collections tree that holds this checkout as timesec.ntp.
+# Idempotent and quiet when everything is in place. Source scripts/env.sh afterwards.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+# shellcheck source=scripts/env.sh
+. "$here/env.sh"
+
+need_apt=()
+for cmd in podman runc debootstrap; do
+  command -v "$cmd" >/dev/null 2>&1 || need_apt+=("$cmd")
+done
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "bootstrap: apt-get install ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq podman runc debootstrap python3-venv >/dev/null
+fi
+
+stamp=$(sha256sum "$repo/requirements-dev.txt" | cut -c1-16)
+if [ ! -f "$TSN_VENV/.stamp-$stamp" ]; then
+  echo "bootstrap: Python tooling into $TSN_VENV (a few minutes the first time)"
+  rm -rf "$TSN_VENV"
+  python3 -m venv "$TSN_VENV"
+  log="$TSN_CACHE/pip-install.log"
+  "$TSN_VENV/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements-dev.txt" >"$log" 2>&1 \
+    || { grep -v "is ignored: it is neither a file" "$log" | tail -30; exit 1; }
+  touch "$TSN_VENV/.stamp-$stamp"
+fi
+
+mkdir -p "$TSN_COLLECTIONS/ansible_collections/timesec"
+ln -sfn "$repo" "$TSN_COLLECTIONS/ansible_collections/timesec/ntp"
+
+"$here/build-image.sh" bullseye timesec-ntp/debian11

@@ -1,0 +1,40 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The exact ntp-keygen command lines and environment (module_utils/keygen.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.timesec.ntp.plugins.module_utils.keygen import keygen_command, keygen_environment
+
+BIN = '/usr/sbin/ntp-keygen'
+COMMON = dict(hostname='fixhost', group='fixgrp', lifetime=365, digest='RSA-SHA256', modulus=1024,
+              identity_modulus=512)
+
+
+def test_server_full_generation():
+    assert keygen_command(BIN, host=True, trusted=True, iff=True, **COMMON) == [
+        BIN, '-H', '-T', '-I', '-s', 'fixhost', '-i', 'fixgrp', '-l', '365', '-c', 'RSA-SHA256',
+        '-m', '1024', '-b', '512']
+
+
+def test_certificate_renewal_keeps_host_and_iff_keys():
+    # no -H (would replace the host key) and no -I (would replace the group key clients hold)
+    assert keygen_command(BIN, host=False, trusted=True, iff=False, **COMMON) == [
+        BIN, '-T', '-s', 'fixhost', '-i', 'fixgrp', '-l', '365', '-c', 'RSA-SHA256', '-m', '1024']
+
+
+def test_client():
+    args = dict(COMMON, hostname='fixclient', digest='RSA-MD5', modulus=512)
+    assert keygen_command(BIN, host=True, **args) == [
+        BIN, '-H', '-s', 'fixclient', '-i', 'fixgrp', '-l', '365', '-c', 'RSA-MD5', '-m', '512']
+
+
+def test_password_only_in_environment(tmp_path):
+    workdir = str(tmp_path)
+    argv = keygen_command(BIN, host=True, trusted=True, iff=True, **COMMON)
+    assert not any('secret' in arg for arg in argv)
+    assert '-p' not in argv and '-q' not in argv
+    env = keygen_environment('s3cret pw', workdir)
+    assert env['NTP_KEYGEN_PASSWORD'] == 's3cret pw'
+    assert env['LC_ALL'] == 'C'
+    assert env['HOME'] == workdir

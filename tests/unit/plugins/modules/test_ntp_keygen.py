@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ntp_keygen module with a fake ntp-keygen that writes the real 4.2.8 fixture files."""
+
+from __future__ import annotations
+
+import datetime
+import grp
+import json
+import os
+import pwd
+import stat
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.timesec.ntp.plugins.module_utils import autokey
+from ansible_collections.timesec.ntp.plugins.modules import ntp_keygen
+from ansible_collections.timesec.ntp.tests.unit.utils import (
+    CLIENT, CLIENT_CERT, CLIENT_HOST, FSTAMP, GROUP, IFFKEY, KEYGEN_BIN, PASSWORD, RIPEMD, SERVER,
+    SERVER_CERT, SERVER_HOST, FakeKeygen, fixture_path, install_keys, refuse_run_command, run_module,
+)
+
+# "now" for the module: one day and one hour after the fixtures were made, whatever the real date
+NOW = FSTAMP + 86400 + 3600
+CERT_NOT_AFTER = autokey.certificate_info(autokey.read_key_file(fixture_path('server', SERVER_CERT))['pem'])['not_after']
+DAYS_LEFT = (CERT_NOT_AFTER - autokey.ntp_to_datetime(NOW)) // datetime.timedelta(days=1)
+
+SERVER_ARGV = [KEYGEN_BIN, '-H', '-T', '-I', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256',
+               '-m', '1024', '-b', '512']
+SERVER_LINKS = ['ntpkey_cert_fixhost', 'ntpkey_host_fixhost', 'ntpkey_iffkey_fixgrp', 'ntpkey_iffkey_fixhost']
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch, module_exits):
+    monkeypatch.setattr(autokey, 'now_fstamp', lambda: NOW)
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, arg, required=False, opt_dirs=None: KEYGEN_BIN)
+
+
+def use_keygen(monkeypatch, fake):
+    monkeypatch.setattr(AnsibleModule, 'run_command', fake)
+    return fake
+
+
+@pytest.fixture
+def keysdir(tmp_path):
+    return str(tmp_path / 'keys')
+
+
+def server_args(keysdir, **extra):
+    args = dict(path=keysdir, password=PASSWORD, hostname=SERVER, autokey_group=GROUP, trusted=True, iff=True,
+                modulus=1024, identity_modulus=512, digest='RSA-SHA256', owner=pwd.getpwuid(os.getuid()).pw_name,
+                group=grp.getgrgid(os.getgid()).gr_name, mode='0640')
+    args.update(extra)
+    return args
+
+
+def links_of(keysdir):
+    return {name: os.readlink(os.path.join(keysdir, name))
+            for name in os.listdir(keysdir) if os.path.islink(os.path.join(keysdir, name))}
+
+
+def files_of(keysdir):
+    return sorted(name for name in os.listdir(keysdir) if not os.path.islink(os.path.join(keysdir, name)))
+
+
+def test_server_first_run_then_idempotent(monkeypatch, keysdir):
+    fake = use_keygen(monkeypatch, FakeKeygen())
+    result = run_module(ntp_keygen, server_args(keysdir))
+
+    assert not result.get('failed'), result
+    assert result['changed'] is True
+    assert fake.argvs == [[KEYGEN_BIN, '--help'], SERVER_ARGV]
+    env = fake.environ[0]
+    assert env['NTP_KEYGEN_PASSWORD'] == PASSWORD and env['LC_ALL'] == 'C'
+    assert os.path.dirname(env['HOME']) == keysdir      # the private work directory, since removed
+    assert result['regenerated'] == ['host', 'cert', 'iffkey']
+
+    assert files_of(keysdir) == sorted([IFFKEY, SERVER_CERT, SERVER_HOST])   # no work dir left behind
+    assert links_of(keysdir) == {
+        'ntpkey_host_fixhost': SERVER_HOST, 'ntpkey_cert_fixhost': SERVER_CERT,
+        'ntpkey_iffkey_fixhost': IFFKEY, 'ntpkey_iffkey_fixgrp': IFFKEY}
+    for name in files_of(keysdir):
+        st = os.stat(os.path.join(keysdir, name))
+        assert stat.S_IMODE(st.st_mode) == 0o640, name
+        assert (st.st_uid, st.st_gid) == (os.getuid(), os.getgid())
+    assert stat.S_IMODE(os.stat(keysdir).st_mode) == 0o750
+    assert result['fstamp'] == {'host': FSTAMP, 'cert': FSTAMP, 'iffkey': FSTAMP}
+    assert result['certificate']['subject'] == 'fixhost@fixgrp' and result['certificate']['trusted'] is True
+    assert sorted(result['links']) == SERVER_LINKS
+
+    use_keygen(monkeypatch, refuse_run_command)
+    again = run_module(ntp_keygen, server_args(keysdir))
+    assert not again.get('failed'), again
+    assert again['changed'] is False
+    assert again['regenerated'] == [] and again['removed'] == []
+
+
+def test_client_first_run(monkeypatch, keysdir):
+    fake = use_keygen(monkeypatch, FakeKeygen())
+    args = dict(path=keysdir, password=PASSWORD, hostname=CLIENT, autokey_group=GROUP, modulus=512,
+                digest='RSA-MD5', mode='0640')
+    result = run_module(ntp_keygen, args)
+    assert result['changed'] is True, result
+    # no --help probe: that only guards -I
+    assert fake.argvs == [[KEYGEN_BIN, '-H', '-s', CLIENT, '-i', GROUP, '-l', '365', '-c', 'RSA-MD5', '-m', '512']]
+    assert links_of(keysdir) == {'ntpkey_host_fixclient': CLIENT_HOST, 'ntpkey_cert_fixclient': CLIENT_CERT}
+
+    use_keygen(monkeypatch, refuse_run_command)
+    assert run_module(ntp_keygen, args)['changed'] is False
+
+
+def test_existing_fixture_keys_are_kept(monkeypatch, keysdir):
+    install_keys(keysdir, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    result = run_module(ntp_keygen, server_args(keysdir))
+    assert result['changed'] is False, result
+
+
+def test_ripemd160_keys_are_kept(monkeypatch, keysdir):
+    install_keys(keysdir, RIPEMD)
+    use_keygen(monkeypatch, refuse_run_command)
+    args = dict(path=keysdir, password=PASSWORD, hostname=RIPEMD, autokey_group=GROUP, modulus=512,
+                digest='RSA-RIPEMD160', regenerate='fail', mode='0640')
+    result = run_module(ntp_keygen, args)
+    assert not result.get('failed'), result
+    assert result['changed'] is False
+
+
+def test_check_mode_on_empty_dir(monkeypatch, tmp_path):
+    use_keygen(monkeypatch, refuse_run_command)
+    result = run_module(ntp_keygen, server_args(str(tmp_path)), check_mode=True)
+    assert result['changed'] is True, result
+    assert result['regenerated'] == ['host', 'cert', 'iffkey']
+    assert os.listdir(str(tmp_path)) == []
+
+
+def test_wrong_password_fails_without_leaking_it(monkeypatch, keysdir):
+    install_keys(keysdir, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    result = run_module(ntp_keygen, server_args(keysdir, password='Wrong-Secret-42'))
+    assert result['failed'] is True
+    assert 'password' in result['msg'] and 'regenerate=always' in result['msg']
+    assert 'Wrong-Secret-42' not in json.dumps(result)
+    assert files_of(keysdir) == sorted([IFFKEY, SERVER_CERT, SERVER_HOST])
+
+
+def test_group_name_with_slash_fails_before_running(monkeypatch, keysdir):
+    use_keygen(monkeypatch, refuse_run_command)
+    result = run_module(ntp_keygen, server_args(keysdir, autokey_group='fix/grp'))
+    assert result['failed'] is True
+    assert 'autokey_group' in result['msg'] and "'/'" in result['msg']
+    assert not os.path.exists(keysdir)
+
+
+def test_regenerate_always_replaces_everything(monkeypatch, keysdir):
+    old = install_keys(keysdir, SERVER)
+    fake = use_keygen(monkeypatch, FakeKeygen(start=FSTAMP + 1000))
+    result = run_module(ntp_keygen, server_args(keysdir, regenerate='always'))
+    assert result['changed'] is True, result
+    assert fake.argvs == [[KEYGEN_BIN, '--help'], SERVER_ARGV]
+    new = {part: os.path.basename(path) for part, path in result['files'].items()}
+    assert new == {part: name.replace(str(FSTAMP), str(FSTAMP + 1000)) for part, name in old.items()}
+    assert sorted(result['removed']) == sorted(old.values())
+    assert files_of(keysdir) == sorted(new.values())
+    assert links_of(keysdir)['ntpkey_iffkey_fixgrp'] == new['iffkey']
+
+
+def test_renew_before_days_renews_only_the_certificate(monkeypatch, keysdir):
+    old = install_keys(keysdir, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    assert run_module(ntp_keygen, server_args(keysdir, renew_before_days=DAYS_LEFT))['changed'] is False
+
+    fake = use_keygen(monkeypatch, FakeKeygen(start=FSTAMP + 1000))
+    result = run_module(ntp_keygen, server_args(keysdir, renew_before_days=DAYS_LEFT + 1))
+    assert result['changed'] is True, result
+    assert fake.argvs == [[KEYGEN_BIN, '-T', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256',
+                           '-m', '1024']]
+    assert result['regenerated'] == ['cert']
+    new_cert = SERVER_CERT.replace(str(FSTAMP), str(FSTAMP + 1000))
+    assert result['removed'] == [SERVER_CERT]
+    assert links_of(keysdir) == {
+        'ntpkey_host_fixhost': old['host'], 'ntpkey_cert_fixhost': new_cert,
+        'ntpkey_iffkey_fixhost': old['iffkey'], 'ntpkey_iffkey_fixgrp': old['iffkey']}
+
+
+def test_missing_ntp_keygen(monkeypatch, keysdir):
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, arg, required=False, opt_dirs=None: None)
+    use_keygen(monkeypatch, refuse_run_command)
+    result = run_module(ntp_keygen, server_args(keysdir))
+    assert result['failed'] is True
+    assert 'ntp-keygen was not found' in result['msg'] and 'ntp 4.2.8' in result['msg']

@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared constants and helpers for the unit tests (fixtures: see fixtures/README.md)."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+
+from ansible.module_utils.testing import patch_module_args
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
+PASSWORD = 'fixturepw'
+FSTAMP = 4004684094          # filestamp of every fixture file
+GROUP = 'fixgrp'
+SERVER = 'fixhost'
+CLIENT = 'fixclient'
+RIPEMD = 'fixripemd'          # client set made with -c RSA-RIPEMD160 (its own filestamp)
+KEYGEN_BIN = '/usr/sbin/ntp-keygen'
+
+IFFKEY = 'ntpkey_IFFkey_fixgrp.%d' % FSTAMP
+SERVER_HOST = 'ntpkey_RSAhost_fixhost.%d' % FSTAMP
+SERVER_CERT = 'ntpkey_RSA-SHA256cert_fixhost.%d' % FSTAMP
+CLIENT_HOST = 'ntpkey_RSAhost_fixclient.%d' % FSTAMP
+CLIENT_CERT = 'ntpkey_RSA-MD5cert_fixclient.%d' % FSTAMP
+KEYGEN_E_OUTPUT = os.path.join(FIXTURES, 'ntp-keygen-e_iffpar_fixgrp.out')
+
+# hostname -> fixture directory
+FIXTURE_SET = {SERVER: 'server', CLIENT: 'client', RIPEMD: 'ripemd'}
+
+
+class ModuleExit(Exception):
+    def __init__(self, result):
+        super().__init__(result)
+        self.result = result
+
+
+class ModuleFail(ModuleExit):
+    pass
+
+
+def fixture_path(*parts):
+    return os.path.join(FIXTURES, *parts)
+
+
+def read_fixture(*parts):
+    with open(fixture_path(*parts)) as handle:
+        return handle.read()
+
+
+def run_module(module, args, check_mode=False):
+    """Run ``module.main()`` with ``args``; return the result dict (``failed`` set on fail_json).
+
+    Needs the ``module_exits`` fixture.
+    """
+    args = dict(args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    with patch_module_args(args):
+        try:
+            module.main()
+        except ModuleExit as exc:
+            return exc.result
+    raise AssertionError('the module returned without exit_json/fail_json')
+
+
+def install_keys(keysdir, hostname, group=GROUP, mode=0o640):
+    """Put one fixture set into keysdir with the links ntp-keygen and ntp_keygen make."""
+    os.makedirs(keysdir, exist_ok=True)
+    names = {}
+    for src in sorted(glob.glob(fixture_path(FIXTURE_SET[hostname], 'ntpkey_*'))):
+        name = os.path.basename(src)
+        shutil.copyfile(src, os.path.join(keysdir, name))
+        os.chmod(os.path.join(keysdir, name), mode)
+        kind = name.split('_')[1]
+        role = 'iffkey' if kind == 'IFFkey' else 'host' if kind.endswith('host') else 'cert'
+        names[role] = name
+        os.symlink(name, os.path.join(keysdir, 'ntpkey_%s_%s' % (role, hostname)))
+        if role == 'iffkey':
+            os.symlink(name, os.path.join(keysdir, 'ntpkey_iffkey_%s' % group))
+    return names
+
+
+class FakeKeygen:
+    """Stands in for ``AnsibleModule.run_command`` running ntp-keygen 4.2.8.
+
+    Records every argv and writes into the given cwd what ntp-keygen would write there:
+    the fixture files of the host named by ``-s`` (renamed to filestamp ``start + n``
+    for the n-th generation, header included) and the ``ntpkey_<role>_<host>`` links.
+    Without ``-H`` it needs the seeded ``ntpkey_host_<host>`` link, like the real tool.
+    """
+
+    def __init__(self, start=FSTAMP):
+        self.start = start
+        self.calls = []
+        self.environ = []
+
+    @property
+    def argvs(self):
+        return [list(call) for call in self.calls]
+
+    def __call__(self, args, cwd=None, environ_update=None, **kwargs):
+        self.calls.append(list(args))
+        if list(args[1:]) == ['--help']:
+            return 0, 'ntp-keygen (ntp) 4.2.8p15\n   -I no  id-key     generate IFF parameters\n' \
+                      '   -e no  iffkey     write IFF client keys\n', ''
+        self.environ.append(dict(environ_update or {}))
+        fstamp = self.start + len(self.environ) - 1
+        host = args[args.index('-s') + 1]
+        src_dir = fixture_path(FIXTURE_SET[host])
+
+        def emit(pattern, role):
+            src = glob.glob(os.path.join(src_dir, pattern))[0]
+            with open(src) as handle:
+                text = handle.read().replace(str(FSTAMP), str(fstamp))
+            name = os.path.basename(src).replace(str(FSTAMP), str(fstamp))
+            with open(os.path.join(cwd, name), 'w') as handle:
+                handle.write(text)
+            link = os.path.join(cwd, 'ntpkey_%s_%s' % (role, host))
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink(name, link)
+
+        if '-H' in args:
+            emit('ntpkey_RSAhost_*', 'host')
+        elif not os.path.islink(os.path.join(cwd, 'ntpkey_host_%s' % host)):
+            return 1, '', 'ntp-keygen: no host key ntpkey_host_%s\n' % host
+        if '-I' in args:
+            emit('ntpkey_IFFkey_*', 'iffkey')
+        emit('ntpkey_*cert_*', 'cert')
+        return 0, 'Generating new cert file and link\n', ''
+
+
+def refuse_run_command(args, **kwargs):
+    raise AssertionError('run_command must not be called, got %r' % (args,))
