@@ -372,7 +372,9 @@ class KeyMaterial:
                 src = os.path.join(workdir, name)
                 self.module.set_fs_attributes_if_different(self._file_args(src), False)
                 os.rename(src, os.path.join(self.path, name))
-                old[part] = os.path.basename(self.current[part]['path']) if part in self.current else None
+                previous = os.path.basename(self.current[part]['path']) if part in self.current else None
+                # A regeneration within the same second reuses the file name: nothing to remove then.
+                old[part] = previous if previous != name else None
                 self.current[part] = autokey.read_key_file(os.path.join(self.path, name))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
