@@ -1,0 +1,441 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, timesec.ntp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ntp_status_info
+short_description: Report the synchronisation and Autokey state of a running ntpd
+version_added: 0.1.0
+description:
+  - Queries a running ntpd from classic ntp 4.2.8 with C(ntpq) and returns its system variables,
+    its certificate list, its associations with their decoded Autokey flags, and a summary that
+    says whether the host is synchronised to an authenticated system peer whose identity was verified.
+  - Runs C(ntpq -n -c "timeout ..." -c as HOST), C(ntpq ... -c "rv 0" HOST) and C(ntpq ... -c "rv ASSID" HOST)
+    for every association, with C(LC_ALL=C). It changes nothing, on the target or in ntpd.
+  - Fails with a message when C(ntpq) is missing, when no ntpd answers, or when the output cannot be parsed.
+author:
+  - timesec.ntp contributors (@timesec)
+requirements:
+  - C(ntpq) from classic ntp 4.2.8 (Debian package C(ntp)) on the target. ntpsec's C(ntpq) has no Autokey variables.
+  - Python 3.9 or newer on the target.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  host:
+    description:
+      - The ntpd to query, as a name or address that C(ntpq) resolves on the target.
+      - ntpd answers only queries its C(restrict) lines allow; the roles of this collection allow
+        V(127.0.0.1) and V(::1) on clients and deny queries from the network with C(noquery).
+    type: str
+    default: localhost
+  timeout:
+    description:
+      - Seconds C(ntpq) waits for each reply (its C(timeout) command). It tries twice, so an ntpd that
+        does not answer fails the module after about twice this per query. A stopped local ntpd fails at once.
+    type: int
+    default: 5
+seealso:
+  - module: timesec.ntp.ntp_keygen
+  - name: ntpq 4.2.8 manual
+    description: The program this module runs, and the meaning of its variables.
+    link: https://www.ntp.org/documentation/4.2.8-series/ntpq/
+  - name: Autokey public-key authentication
+    description: The protocol whose state the flags and certificates describe.
+    link: https://www.ntp.org/documentation/4.2.8-series/autokey/
+notes:
+  - Autokey needs minutes after ntpd starts. Until then RV(summary.authenticated) is V(false) and the
+    association's RV(associations[].condition) is V(reject). Retry with C(until), as in the examples.
+  - An orphan-mode server (C(tos orphan)) without an upstream source has no system peer, so it reports
+    RV(summary.synchronized=false) while it serves time to its clients.
+  - ntpq exits 0 even when nothing answers; the module judges its error messages instead.
+"""
+
+EXAMPLES = r"""
+- name: Read the NTP state
+  timesec.ntp.ntp_status_info:
+  register: ntp_status
+
+- name: Show the system peer and its identity scheme
+  ansible.builtin.debug:
+    msg: >-
+      peer {{ ntp_status.summary.sys_peer }},
+      identity {{ (ntp_status.associations | selectattr('condition', 'equalto', 'sys.peer') | first).identity }}
+  when: ntp_status.summary.sys_peer is not none
+
+- name: Wait until the system peer is authenticated and its IFF identity verified
+  timesec.ntp.ntp_status_info:
+    timeout: 2
+  register: ntp_status
+  until: ntp_status.summary.identity_verified
+  retries: 30
+  delay: 10
+
+- name: Fail when a certificate expires within 30 days
+  ansible.builtin.assert:
+    that: item.expires is none or (item.expires | ansible.builtin.to_datetime('%Y-%m-%dT%H:%M:%S+00:00')
+          - now(utc=true)).days > 30
+    fail_msg: "certificate {{ item.subject }} (issuer {{ item.issuer }}) expires {{ item.expires }}"
+  loop: "{{ ntp_status.system.certificates }}"
+  loop_control:
+    label: "{{ item.subject }}"
+"""
+
+RETURN = r"""
+summary:
+  description: The answers most callers want, derived from RV(system) and RV(associations).
+  returned: success
+  type: dict
+  contains:
+    synchronized:
+      description:
+        - V(true) when there is a system peer (an association with condition V(sys.peer)), the leap indicator
+          is not V(alarm) and the sync source is not V(unspec).
+      type: bool
+      sample: true
+    authenticated:
+      description: V(true) when the system peer's association has auth V(ok) and its Autokey flags have C(VRFY).
+      type: bool
+      sample: true
+    identity_verified:
+      description: V(true) when RV(summary.authenticated) and the flags name an identity scheme (C(IFF), C(GQ) or C(MV)).
+      type: bool
+      sample: true
+    sys_peer:
+      description: Address of the system peer, V(null) without one.
+      type: str
+      sample: 10.89.0.2
+system:
+  description: The system variables (C(ntpq -c "rv 0")).
+  returned: success
+  type: dict
+  contains:
+    status:
+      description: The system status word, four hex digits.
+      type: str
+      sample: "0614"
+    status_words:
+      description: ntpq's decoding of the status word.
+      type: list
+      elements: str
+      sample: ["leap_none", "sync_ntp", "1 event", "freq_mode"]
+    leap:
+      description: Leap indicator by name, V(none), V(add_sec), V(del_sec) or V(alarm) (not synchronised).
+      type: str
+      sample: none
+    leap_indicator:
+      description: The leap indicator bits as ntpd reports them.
+      type: str
+      sample: "00"
+    sync:
+      description: The sync source from the status word (C(sync_ntp) gives V(ntp)); V(unspec) when not synchronised.
+      type: str
+      sample: ntp
+    event_count:
+      description: Number of system events since the last status read.
+      type: int
+      sample: 1
+    last_event:
+      description: The most recent system event, as ntpq names it.
+      type: str
+      sample: freq_mode
+    stratum:
+      description: The stratum (16 = unsynchronised).
+      type: int
+      sample: 6
+    refid:
+      description: The reference ID, an address or a code such as V(INIT).
+      type: str
+      sample: 10.89.0.2
+    peer:
+      description: Association ID of the system peer, V(0) without one.
+      type: int
+      sample: 17683
+    offset:
+      description: Combined clock offset in milliseconds.
+      type: float
+      sample: 0.024911
+    sys_jitter:
+      description: System jitter in milliseconds.
+      type: float
+      sample: 0.0
+    rootdelay:
+      description: Total round-trip delay to the primary reference in milliseconds.
+      type: float
+      sample: 0.108
+    rootdisp:
+      description: Total dispersion to the primary reference in milliseconds.
+      type: float
+      sample: 62.765
+    version:
+      description: The ntpd version string.
+      type: str
+      sample: ntpd 4.2.8p15@1.3728-o Wed Sep 23 11:46:38 UTC 2020 (1)
+    host:
+      description: This host's Autokey name (C(crypto host), the certificate subject). V(null) without Autokey.
+      type: str
+      sample: lab-client1@lab-ntp1
+    ident:
+      description: The Autokey group ntpd reports (C(crypto ident)), V(null) when it reports none.
+      type: str
+      sample: null
+    digest:
+      description: The message digest Autokey uses. V(null) without Autokey.
+      type: str
+      sample: md5
+    signature:
+      description: The signature scheme of this host's certificate. V(null) without Autokey.
+      type: str
+      sample: sha256WithRSAEncryption
+    flags:
+      description:
+        - The system Autokey flags, decoded like RV(associations[].flags). V(null) without Autokey.
+        - The identity scheme bits say which scheme this host offers as a server.
+      type: dict
+      sample: {"value": 43778051, "hex": "0x29c0003", "names": ["ENAB", "TAI"], "nid": 668,
+               "nid_name": "sha256WithRSAEncryption"}
+    identity:
+      description: The identity scheme of RV(system.flags), as in RV(associations[].identity).
+      type: str
+      sample: tc
+    certificates:
+      description:
+        - The certificates ntpd holds (the C(cert) and C(until) variables), in ntpd's order; a client lists the
+          certificate the server signed for it, the server's and its own self-signed one.
+      type: list
+      elements: dict
+      contains:
+        subject:
+          description: Subject common name.
+          type: str
+          sample: lab-client1@lab-ntp1
+        issuer:
+          description: Issuer common name.
+          type: str
+          sample: lab-ntp1@lab-ntp1
+        flags:
+          description:
+            - C(value), the certificate flags as a number, and C(names), the set bits among
+              C(TRUST) (0x1), C(SIGN) (0x2), C(VALID) (0x4), C(PRIV) (0x8) and C(ERROR) (0x80).
+          type: dict
+          sample: {"value": 5, "names": ["TRUST", "VALID"]}
+        expires:
+          description: End of validity, ISO 8601 in UTC to the minute (ntpd reports C(YYYYMMDDhhmm)).
+          type: str
+          sample: "2027-11-26T12:21:00+00:00"
+    variables:
+      description: Every system variable as ntpq printed it (strings, first value of each name), without C(cert) and C(until).
+      type: dict
+      sample: {"associd": "0", "leap": "00", "stratum": "6", "refid": "10.89.0.2", "flags": "0x29c0003"}
+associations:
+  description: One entry per association (C(ntpq -c as)), each with its peer variables (C(ntpq -c "rv ASSID")).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    assid:
+      description: Association ID.
+      type: int
+      sample: 17683
+    ind:
+      description: Index in the C(as) list.
+      type: int
+      sample: 1
+    status:
+      description: The peer status word, four hex digits.
+      type: str
+      sample: f61e
+    conf:
+      description: C(as) column C(conf), V(yes) for a configured association.
+      type: str
+      sample: "yes"
+    reach:
+      description: C(as) column C(reach), V(yes) when the peer was heard from recently.
+      type: str
+      sample: "yes"
+    auth:
+      description: C(as) column C(auth), V(ok), V(bad) or V(none) (no authentication).
+      type: str
+      sample: ok
+    condition:
+      description: C(as) column C(condition), for example V(sys.peer), V(candidate) or V(reject).
+      type: str
+      sample: sys.peer
+    last_event:
+      description: C(as) column C(last_event), V(null) when blank.
+      type: str
+      sample: mobilize
+    event_count:
+      description: C(as) column C(cnt).
+      type: int
+      sample: 1
+    address:
+      description: The peer's address (C(srcadr)). V(null) when ntpd forgot the association between the two queries.
+      type: str
+      sample: 10.89.0.2
+    selection:
+      description: The selection status from the peer status word (C(sel_sys.peer) gives V(sys.peer)).
+      type: str
+      sample: sys.peer
+    leap:
+      description: The peer's leap indicator by name (V(alarm) until it is synchronised).
+      type: str
+      sample: none
+    leap_indicator:
+      description: The peer's leap indicator bits.
+      type: str
+      sample: "00"
+    stratum:
+      description: The peer's stratum.
+      type: int
+      sample: 5
+    refid:
+      description: The peer's reference ID.
+      type: str
+      sample: 127.0.0.1
+    reach_register:
+      description: The reachability shift register, octal (C(377) = the last eight polls answered).
+      type: str
+      sample: "377"
+    offset:
+      description: Offset in milliseconds.
+      type: float
+      sample: 0.042
+    delay:
+      description: Round-trip delay in milliseconds.
+      type: float
+      sample: 0.108
+    jitter:
+      description: Jitter in milliseconds.
+      type: float
+      sample: 0.364
+    flash:
+      description: The flash status, a code and ntpq's names of its bits (V(00 ok) when all tests pass).
+      type: str
+      sample: 00 ok
+    host:
+      description: The peer's Autokey name (its certificate subject). V(null) without Autokey.
+      type: str
+      sample: lab-ntp1@lab-ntp1
+    ident:
+      description: The Autokey group this association uses (C(ident) on the C(server) line).
+      type: str
+      sample: lab-ntp1
+    signature:
+      description: The signature scheme of the peer's certificate.
+      type: str
+      sample: sha256WithRSAEncryption
+    flags:
+      description:
+        - The peer's Autokey flags. V(null) for an association without Autokey.
+        - C(value) and C(hex), the word; C(names), its set bits among C(ENAB) (0x1), C(TAI) (0x2), C(PRIV) (0x10),
+          C(IFF) (0x20), C(GQ) (0x40), C(MV) (0x80), C(CERT) (0x100, public key verified), C(VRFY) (0x200, identity
+          verified), C(PROV) (0x400, signature verified), C(COOK) (0x800), C(AUTO) (0x1000), C(SIGN) (0x2000) and
+          C(LEAP) (0x4000).
+        - C(nid), the upper 16 bits, the OpenSSL NID of the certificate signature (668 for RSA-SHA256, 8 for RSA-MD5),
+          and C(nid_name), its OpenSSL name, or V(null) for an NID the module does not know.
+      type: dict
+      sample: {"value": 43810595, "hex": "0x29c7f23", "nid": 668, "nid_name": "sha256WithRSAEncryption",
+               "names": ["ENAB", "TAI", "IFF", "CERT", "VRFY", "PROV", "COOK", "AUTO", "SIGN", "LEAP"]}
+    identity:
+      description:
+        - The identity scheme from the flags, V(iff), V(gq), V(mv) or V(pc) (private certificate);
+          V(tc) (trusted certificate only) for Autokey without a scheme; V(none) without Autokey.
+        - It names the scheme in use, not its success; C(VRFY) in RV(associations[].flags) says it succeeded.
+      type: str
+      sample: iff
+    variables:
+      description: Every peer variable as ntpq printed it (strings, first value of each name).
+      type: dict
+      sample: {"associd": "17683", "srcadr": "10.89.0.2", "flags": "0x29c7f23", "ident": "lab-ntp1"}
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
+
+HOST_RE = re.compile(r'^[A-Za-z0-9_.:%\[\]][A-Za-z0-9_.:%\[\]-]*$')
+UNKNOWN_ASSOCIATION = 'unknown to server'
+
+
+class Ntpq:
+    def __init__(self, module, binary):
+        self.module = module
+        self.binary = binary
+        self.host = module.params['host']
+        self.timeout_ms = module.params['timeout'] * 1000
+
+    def argv(self, command):
+        return [self.binary, '-n', '-c', 'timeout %d' % self.timeout_ms, '-c', command, self.host]
+
+    def run(self, command):
+        """Run one ntpq command; return stdout, stderr and an error message (None when it worked)."""
+        rc, out, err = self.module.run_command(self.argv(command), environ_update={'LC_ALL': 'C'})
+        return out, err, ntpq.ntpq_error(rc, out, err, self.host)
+
+
+def collect(runner):
+    out, err, error = runner.run('as')
+    if error:
+        raise ntpq.NtpqError(error)
+    rows = ntpq.parse_associations(out)
+
+    out, err, error = runner.run('rv 0')
+    if error:
+        raise ntpq.NtpqError(error)
+    system = ntpq.system_info(out)
+
+    associations = []
+    for row in rows:
+        out, err, error = runner.run('rv %d' % row['assid'])
+        if error and UNKNOWN_ASSOCIATION in err:
+            runner.module.warn('ntpd dropped association %d before its variables could be read' % row['assid'])
+            associations.append(ntpq.association_info(row, None))
+            continue
+        if error:
+            raise ntpq.NtpqError(error)
+        associations.append(ntpq.association_info(row, out))
+    return system, associations
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            host=dict(type='str', default='localhost'),
+            timeout=dict(type='int', default=5),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if not HOST_RE.match(p['host']):
+        module.fail_json(msg='host %r is not a host name or address' % p['host'])
+    if not 1 <= p['timeout'] <= 300:
+        module.fail_json(msg='timeout must be between 1 and 300 seconds, got %d' % p['timeout'])
+
+    binary = module.get_bin_path('ntpq')
+    if binary is None:
+        module.fail_json(msg='ntpq not found on the target: install the ntp package (classic ntp 4.2.8), '
+                             'which provides ntpq and ntpd')
+    try:
+        system, associations = collect(Ntpq(module, binary))
+    except ntpq.NtpqParseError as exc:
+        module.fail_json(msg='cannot parse the output of ntpq: %s' % exc)
+    except ntpq.NtpqError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, system=system, associations=associations,
+                     summary=ntpq.summarize(system, associations))
+
+
+if __name__ == '__main__':
+    main()

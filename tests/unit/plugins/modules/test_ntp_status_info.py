@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ntp_status_info module with run_command answering from real ntpq 4.2.8 output (fixtures/ntpq)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.timesec.ntp.plugins.modules import ntp_status_info
+from ansible_collections.timesec.ntp.tests.unit.utils import read_fixture, refuse_run_command, run_module
+
+NTPQ = '/usr/bin/ntpq'
+ASSID = 17683
+
+
+def argv(command, host='localhost', timeout_ms=5000):
+    return [NTPQ, '-n', '-c', 'timeout %d' % timeout_ms, '-c', command, host]
+
+
+class FakeNtpq:
+    """Stands in for ``AnsibleModule.run_command`` running ntpq: answers each ntpq command
+    (the argument after the ``timeout`` command) with (rc, stdout, stderr) from ``answers``."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.argvs = []
+        self.environ = []
+
+    def __call__(self, args, environ_update=None, **kwargs):
+        self.argvs.append(list(args))
+        self.environ.append(dict(environ_update or {}))
+        return self.answers[args[5]]
+
+
+def captured(prefix, assids=()):
+    """The answers of one captured state: stdout of the fixture files, empty stderr."""
+    answers = {'as': (0, read_fixture('ntpq', prefix + '_as.txt'), ''),
+               'rv 0': (0, read_fixture('ntpq', prefix + '_rv0.txt'), '')}
+    for assid in assids:
+        answers['rv %d' % assid] = (0, read_fixture('ntpq', '%s_rv_%d.txt' % (prefix, assid)), '')
+    return answers
+
+
+TIMEOUT = (0, read_fixture('ntpq', 'timeout_stdout.txt'), read_fixture('ntpq', 'timeout_stderr.txt'))
+REFUSED = (0, '\n', read_fixture('ntpq', 'refused_stderr.txt'))
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    seen = []
+    monkeypatch.setattr(AnsibleModule, 'warn', lambda self, msg: seen.append(msg))
+    return seen
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch, module_exits):
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, arg, required=False, opt_dirs=None: NTPQ)
+
+
+def run(monkeypatch, answers, args=None, check_mode=False):
+    fake = FakeNtpq(answers)
+    monkeypatch.setattr(AnsibleModule, 'run_command', fake)
+    return run_module(ntp_status_info, args or {}, check_mode=check_mode), fake
+
+
+@pytest.mark.parametrize('check_mode', [False, True])
+def test_authenticated_client(monkeypatch, check_mode):
+    result, fake = run(monkeypatch, captured('client1', [ASSID]), check_mode=check_mode)
+    assert fake.argvs == [argv('as'), argv('rv 0'), argv('rv %d' % ASSID)]
+    assert fake.environ == [{'LC_ALL': 'C'}] * 3
+    assert result['changed'] is False and 'failed' not in result
+    assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': True,
+                                 'sys_peer': '10.89.0.2'}
+    (peer,) = result['associations']
+    assert (peer['assid'], peer['address'], peer['auth'], peer['condition'], peer['identity'], peer['ident'],
+            peer['host']) == (ASSID, '10.89.0.2', 'ok', 'sys.peer', 'iff', 'lab-ntp1', 'lab-ntp1@lab-ntp1')
+    assert peer['flags']['hex'] == '0x29c7f23' and peer['flags']['nid_name'] == 'sha256WithRSAEncryption'
+    assert 'VRFY' in peer['flags']['names'] and 'IFF' in peer['flags']['names']
+    system = result['system']
+    assert (system['leap'], system['sync'], system['stratum'], system['refid'], system['host']) == (
+        'none', 'ntp', 6, '10.89.0.2', 'lab-client1@lab-ntp1')
+    assert [(c['subject'], c['issuer'], c['flags']['value'], c['expires']) for c in system['certificates']] == [
+        ('lab-client1@lab-ntp1', 'lab-ntp1@lab-ntp1', 4, '2027-11-26T12:21:00+00:00'),
+        ('lab-ntp1@lab-ntp1', 'lab-ntp1@lab-ntp1', 5, '2027-11-26T12:20:00+00:00'),
+        ('lab-client1@lab-ntp1', 'lab-client1@lab-ntp1', 0, '2027-11-26T12:20:00+00:00')]
+
+
+def test_starting_client_is_not_authenticated(monkeypatch):
+    result, fake = run(monkeypatch, captured('client1_starting', [ASSID]))
+    assert result['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False,
+                                 'sys_peer': None}
+    assert result['associations'][0]['condition'] == 'reject'
+    assert result['associations'][0]['flags']['names'] == ['ENAB', 'TAI', 'IFF', 'AUTO']
+    assert result['system']['leap'] == 'alarm'
+
+
+def test_server_without_associations(monkeypatch):
+    result, fake = run(monkeypatch, captured('ntp1'))
+    assert fake.argvs == [argv('as'), argv('rv 0')]
+    assert result['associations'] == []
+    assert result['summary']['synchronized'] is False
+    assert result['system']['identity'] == 'iff'
+    assert result['system']['certificates'][0]['flags'] == {'value': 1, 'names': ['TRUST']}
+
+
+def test_host_and_timeout_options(monkeypatch):
+    result, fake = run(monkeypatch, captured('client1', [ASSID]), {'host': '::1', 'timeout': 2})
+    assert fake.argvs == [argv('as', '::1', 2000), argv('rv 0', '::1', 2000), argv('rv %d' % ASSID, '::1', 2000)]
+    assert result['summary']['authenticated'] is True
+
+
+def test_association_dropped_between_queries(monkeypatch, warnings):
+    answers = captured('client1')
+    answers['rv %d' % ASSID] = (0, read_fixture('ntpq', 'unknown_assid_stdout.txt'),
+                                read_fixture('ntpq', 'unknown_assid_stderr.txt').replace('65000', str(ASSID)))
+    result, fake = run(monkeypatch, answers)
+    assert 'failed' not in result
+    assert warnings == ['ntpd dropped association %d before its variables could be read' % ASSID]
+    assert result['associations'][0]['address'] is None
+    assert result['summary'] == {'synchronized': True, 'authenticated': False, 'identity_verified': False,
+                                 'sys_peer': None}
+
+
+# -- failures: a message, no traceback --------------------------------------------------------
+
+def assert_failed(result, start):
+    assert result['failed'] is True
+    assert result['msg'].startswith(start), result['msg']
+    assert 'exception' not in result and 'Traceback' not in result['msg']
+
+
+def test_ntpq_missing(monkeypatch):
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, arg, required=False, opt_dirs=None: None)
+    monkeypatch.setattr(AnsibleModule, 'run_command', refuse_run_command)
+    result = run_module(ntp_status_info, {})
+    assert_failed(result, 'ntpq not found on the target: install the ntp package')
+
+
+def test_ntpd_not_running(monkeypatch):
+    result, fake = run(monkeypatch, {'as': REFUSED})
+    assert_failed(result, 'ntpd is not running on localhost')
+    assert fake.argvs == [argv('as')]
+
+
+def test_ntpd_not_answering(monkeypatch):
+    result, fake = run(monkeypatch, {'as': TIMEOUT}, {'host': '127.0.0.2'})
+    assert_failed(result, 'ntpd on 127.0.0.2 did not answer')
+    assert 'Request timed out' in result['msg']
+
+
+def test_ntpd_stops_between_queries(monkeypatch):
+    answers = captured('client1')
+    answers['rv 0'] = REFUSED
+    result, fake = run(monkeypatch, answers)
+    assert_failed(result, 'ntpd is not running on localhost')
+    assert fake.argvs == [argv('as'), argv('rv 0')]
+
+
+def test_unknown_host(monkeypatch):
+    result, fake = run(monkeypatch, {'as': (0, '', read_fixture('ntpq', 'unknown_host_stderr.txt'))},
+                       {'host': 'nosuchhost.invalid'})
+    assert_failed(result, 'ntpq cannot resolve host nosuchhost.invalid')
+
+
+@pytest.mark.parametrize('command, stdout', [
+    ('as', 'ntpq 4.2.8p15 says something new\n'),
+    ('rv 0', 'cert="truncated\n'),
+    ('rv %d' % ASSID, 'flags=0xnothex\n'),
+])
+def test_unparsable_output(monkeypatch, command, stdout):
+    answers = captured('client1', [ASSID])
+    answers[command] = (0, stdout, '')
+    result, fake = run(monkeypatch, answers)
+    assert_failed(result, 'cannot parse the output of ntpq: ')
+
+
+@pytest.mark.parametrize('args, start', [
+    ({'host': '-c'}, "host '-c' is not a host name or address"),
+    ({'host': 'a b'}, "host 'a b' is not a host name or address"),
+    ({'timeout': 0}, 'timeout must be between 1 and 300 seconds'),
+])
+def test_bad_options(monkeypatch, args, start):
+    monkeypatch.setattr(AnsibleModule, 'run_command', refuse_run_command)
+    assert_failed(run_module(ntp_status_info, args), start)
