@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the project's scripts (and usable by hand: `. scripts/env.sh`).
 # - podman settings that work on this host (runc, cgroupfs, lowered ulimits)
 # - the cached venv with the pinned tooling, first on PATH
@@ -8,7 +9,8 @@ export CONTAINERS_CONF="$_tsn_here/containers.conf"
 export TSN_CACHE="${TSN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/timesec-ntp}"
 export TSN_VENV="${TSN_VENV:-$TSN_CACHE/venv}"
 # One tree per checkout, so that a CI clone never tests another checkout's files.
-export TSN_COLLECTIONS="$TSN_CACHE/collections-$(printf %s "$_tsn_repo" | sha256sum | cut -c1-12)"
+TSN_COLLECTIONS="$TSN_CACHE/collections-$(printf %s "$_tsn_repo" | sha256sum | cut -c1-12)"
+export TSN_COLLECTIONS
 export ANSIBLE_COLLECTIONS_PATH="$TSN_COLLECTIONS"
 export TSN_COLLECTION_DIR="$TSN_COLLECTIONS/ansible_collections/timesec/ntp"
 case ":$PATH:" in *":$TSN_VENV/bin:"*) ;; *) export PATH="$TSN_VENV/bin:$PATH" ;; esac

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/bootstrap.sh" || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck source=scripts/env.sh
 . "$here/env.sh"
-cd "$TSN_COLLECTION_DIR"
+cd "$TSN_COLLECTION_DIR" || exit 1
 
 all_stages=(unit lint sanity galaxy molecule)
 stages=("$@")

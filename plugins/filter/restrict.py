@@ -8,6 +8,8 @@ DOCUMENTATION = r"""
 name: ntp_restrict
 short_description: Turn CIDR networks into ntpd restrict address and mask
 version_added: 0.1.0
+author:
+  - timesec.ntp contributors (@timesec)
 description:
   - Validates each network and returns the C(address mask netmask) text of an ntpd C(restrict)
     line, with C(-6) in front for IPv6 networks.
@@ -55,7 +57,7 @@ def ntp_restrict(networks):
         except ValueError as exc:
             raise AnsibleFilterError(
                 'invalid network %r in the allowed networks: %s (write it as a CIDR such as '
-                '192.168.122.0/24 with the host bits zero)' % (text, exc))
+                '192.168.122.0/24 with the host bits zero)' % (text, exc)) from exc
         prefix = '-6 ' if net.version == 6 else ''
         lines.append('%s%s mask %s' % (prefix, net.network_address, net.netmask))
     return lines

@@ -8,6 +8,8 @@ DOCUMENTATION = r"""
 name: ntp_iffpar
 short_description: Read the IFF client parameters that timesec.ntp.ntp_server fetched to the controller
 version_added: 0.1.0
+author:
+  - timesec.ntp contributors (@timesec)
 description:
   - For each server, reads C(<export_dir>/<server>/ntpkey_iffpar) on the controller and returns the
     server's name, the address clients use, the parameters' text, the IFF group and the filestamp.
@@ -99,7 +101,7 @@ class LookupModule(LookupBase):
                 try:
                     parsed = parse_iffpar(entry['content'], path)
                 except AutokeyError as exc:
-                    raise AnsibleLookupError('%s (re-run the ntp_server role on %s)' % (exc, entry['name']))
+                    raise AnsibleLookupError('%s (re-run the ntp_server role on %s)' % (exc, entry['name'])) from exc
                 entry.update(group=parsed['group'], fstamp=parsed['fstamp'])
             results.append(entry)
         return results

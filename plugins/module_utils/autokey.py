@@ -121,9 +121,9 @@ def read_key_file(path):
         with open(path, 'r') as handle:
             text = handle.read()
     except (IOError, OSError) as exc:
-        raise AutokeyError('cannot read %s: %s' % (path, exc.strerror or exc))
-    except UnicodeDecodeError:
-        raise AutokeyError('%s is not an ntp-keygen text file' % path)
+        raise AutokeyError('cannot read %s: %s' % (path, exc.strerror or exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise AutokeyError('%s is not an ntp-keygen text file' % path) from exc
     info = parse_key_text(text, path)
     info['path'] = path
     return info
@@ -134,10 +134,10 @@ def load_private_key(info, password):
     try:
         return load_pem_private_key(info['pem'], password.encode('utf-8') if password else None,
                                     backend=default_backend())
-    except (ValueError, TypeError):
+    except (ValueError, TypeError) as exc:
         # The library's message is generic ("Bad decrypt ..."); it never holds the password,
         # but ours names the fix instead.
-        raise AutokeyError('cannot decrypt %s with the given password' % info.get('path', info['file']))
+        raise AutokeyError('cannot decrypt %s with the given password' % info.get('path', info['file'])) from exc
 
 
 # --- DER / PEM ---------------------------------------------------------------------------
@@ -186,8 +186,8 @@ def der_integer_sequence(data):
                 raise AutokeyError('DER SEQUENCE holds something other than INTEGERs')
             values.append(int.from_bytes(raw, 'big'))
         return values
-    except IndexError:
-        raise AutokeyError('truncated DER data')
+    except IndexError as exc:
+        raise AutokeyError('truncated DER data') from exc
 
 
 def pem_encode(label, der):
@@ -262,7 +262,7 @@ def certificate_info(pem):
     try:
         cert = x509.load_pem_x509_certificate(pem, default_backend())
     except ValueError as exc:
-        raise AutokeyError('cannot parse the certificate: %s' % exc)
+        raise AutokeyError('cannot parse the certificate: %s' % exc) from exc
 
     def common_name(name):
         attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)

@@ -20,7 +20,7 @@ description:
     it parses, and links it as C(ntpkey_iffpar_<group>), the name ntpd opens for C(ident <group>).
   - The parameters hold no group secret; they are public by design and returned as RV(content).
 author:
-  - timesec.ntp contributors
+  - timesec.ntp contributors (@timesec)
 requirements:
   - The Python C(cryptography) library on the target when exporting from a key
     (Debian package C(python3-cryptography)). Installing from O(content) needs nothing.
@@ -166,7 +166,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             path=dict(type='path', default='/etc/ntp'),
-            autokey_group=dict(type='str'),
+            autokey_group=dict(type='str', no_log=False),
             password=dict(type='str', no_log=True),
             key=dict(type='path'),
             content=dict(type='str'),
@@ -195,7 +195,7 @@ def main():
 
         name = autokey.iffpar_filename(group, parsed['fstamp'])
         dest = os.path.join(p['path'], name)
-        links = [autokey.LINK_PREFIX['iffpar'] + group] + [link for link in p['links']]
+        links = [autokey.LINK_PREFIX['iffpar'] + group] + list(p['links'])
         before = ''
         if os.path.isfile(dest):
             with open(dest, 'r') as handle:

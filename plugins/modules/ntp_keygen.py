@@ -20,7 +20,7 @@ description:
   - The password reaches C(ntp-keygen) through its C(NTP_KEYGEN_PASSWORD) preset variable,
     never on its command line.
 author:
-  - timesec.ntp contributors
+  - timesec.ntp contributors (@timesec)
 requirements:
   - C(ntp-keygen) from classic ntp 4.2.8 (Debian 11, Ubuntu 22.04). ntpsec has no Autokey.
   - The Python C(cryptography) library on the target (Debian package C(python3-cryptography)).
@@ -256,7 +256,7 @@ class KeyMaterial:
             raise autokey.AutokeyError(
                 '%s: the password does not match the existing keys. Pass the password they were '
                 'made with, or set regenerate=always to replace them (clients then need the new '
-                'keys too)' % exc)
+                'keys too)' % exc) from exc
         return info['key']
 
     def _check_host(self):
@@ -319,7 +319,7 @@ class KeyMaterial:
     def plan(self):
         mode = self.module.params['regenerate']
         if mode == 'always':
-            return [part for part in self.parts]
+            return list(self.parts)
         todo = set(part for part in self.parts if part not in self.current)
         if self.problems:
             described = '; '.join('%s: %s' % (part, ', '.join(r)) for part, r in sorted(self.problems.items()))
@@ -434,7 +434,7 @@ def main():
         path=dict(type='path', default='/etc/ntp'),
         password=dict(type='str', required=True, no_log=True),
         hostname=dict(type='str'),
-        autokey_group=dict(type='str'),
+        autokey_group=dict(type='str', no_log=False),
         trusted=dict(type='bool', default=False),
         iff=dict(type='bool', default=False),
         lifetime=dict(type='int', default=365),

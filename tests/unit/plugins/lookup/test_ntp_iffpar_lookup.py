@@ -33,7 +33,7 @@ def export_dir(tmp_path):
 
 def test_present_and_missing(export_dir):
     results = make_lookup().run(['ntp1', {'name': 'ntp2', 'address': '192.0.2.2'}], variables={},
-                                 export_dir=str(export_dir))
+                                export_dir=str(export_dir))
     one, two = results
     assert one['present'] is True
     assert (one['name'], one['address'], one['group'], one['fstamp']) == ('ntp1', 'ntp1', 'fixgrp', FSTAMP)

@@ -128,7 +128,7 @@ def test_ntp_keygen_e_output_is_unusable():
     private value (1 here), never the public one: a reader recomputes it as g^1 = g, and the
     IFF equation g^b * v = 1 (mod p) no longer holds, so clients cannot verify the server.
     """
-    _, (p, q, g, b) = _group_numbers()
+    p, q, g, b = _group_numbers()[1]
     text = read_fixture(KEYGEN_E_OUTPUT)
     info = autokey.parse_key_text(text)
     assert (info['kind'], info['name'], info['fstamp'], info['pem_label']) == (

@@ -24,8 +24,8 @@ def test_certificate_renewal_keeps_host_and_iff_keys():
 
 
 def test_client():
-    args = dict(COMMON, hostname='fixclient', digest='RSA-MD5', modulus=512)
-    assert keygen_command(BIN, host=True, **args) == [
+    assert keygen_command(BIN, host=True, hostname='fixclient', group='fixgrp', lifetime=365,
+                          digest='RSA-MD5', modulus=512, identity_modulus=512) == [
         BIN, '-H', '-s', 'fixclient', '-i', 'fixgrp', '-l', '365', '-c', 'RSA-MD5', '-m', '512']
 
 

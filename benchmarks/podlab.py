@@ -1,0 +1,106 @@
+"""Small podman lab for the benchmarks: containers on a private network, an inventory, a
+playbook run and a poll of each client's ntpd. Only talks to containers it created.
+
+Run the benchmark scripts after `. scripts/env.sh` (scripts/bootstrap.sh installs everything).
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IMAGE = 'timesec-ntp/debian11'
+
+sys.path.insert(0, os.path.join(os.environ.get('TSN_COLLECTIONS', ''), ''))
+from ansible_collections.timesec.ntp.plugins.module_utils import ntpq  # noqa: E402
+
+
+def sh(*args, check=True, capture=True):
+    return subprocess.run(args, check=check, text=True,
+                          stdout=subprocess.PIPE if capture else None,
+                          stderr=subprocess.STDOUT if capture else None)
+
+
+class Lab:
+    def __init__(self, prefix, clients):
+        self.net = prefix
+        self.server = '%s-server' % prefix
+        self.clients = ['%s-client%d' % (prefix, i) for i in range(1, clients + 1)]
+        self.dir = tempfile.mkdtemp(prefix=prefix + '-')
+
+    @property
+    def hosts(self):
+        return [self.server] + self.clients
+
+    def up(self):
+        self.down()
+        sh('podman', 'network', 'create', self.net)
+        for name in self.hosts:
+            # Never privileged, never CAP_SYS_TIME: ntpd would steer this machine's clock.
+            sh('podman', 'run', '-d', '--name', name, '--hostname', name, '--network', self.net,
+               '--cap-add', 'NET_ADMIN', '--systemd=always', IMAGE, '/sbin/init')
+        inventory = os.path.join(self.dir, 'inventory.yml')
+        with open(inventory, 'w') as handle:
+            handle.write('all:\n  vars:\n    ansible_connection: containers.podman.podman\n'
+                         '    ansible_python_interpreter: /usr/bin/python3\n    ansible_become: false\n'
+                         '    ntp_server_export_dir: %s/iffpar\n'
+                         '    ntp_server_crypto_password: Bench-Server-1\n'
+                         '    ntp_client_crypto_password: Bench-Client-1\n'
+                         '  children:\n    ntp_servers:\n      hosts:\n        %s:\n'
+                         '    ntp_clients:\n      hosts:\n%s'
+                         % (self.dir, self.server, ''.join('        %s:\n' % c for c in self.clients)))
+        self.inventory = inventory
+
+    def down(self):
+        sh('podman', 'rm', '-f', *self.hosts, check=False)
+        sh('podman', 'network', 'rm', self.net, check=False)
+
+    def converge(self, extra_vars=(), forks=None, env=None):
+        """Run site.yml; return (seconds, recap lines, output)."""
+        cmd = ['ansible-playbook', '-i', self.inventory, 'timesec.ntp.site']
+        for item in extra_vars:
+            cmd += ['-e', item]
+        if forks:
+            cmd += ['--forks', str(forks)]
+        start = time.monotonic()
+        proc = subprocess.run(cmd, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              env=dict(os.environ, **(env or {})), check=False)
+        seconds = time.monotonic() - start
+        if proc.returncode != 0:
+            raise RuntimeError('converge failed:\n' + proc.stdout[-4000:])
+        return seconds, [line for line in proc.stdout.splitlines() if ' : ok=' in line], proc.stdout
+
+    def status(self, host):
+        """The ntp_status_info summary of one host, parsed from ntpq inside its container."""
+        out = sh('podman', 'exec', host, 'ntpq', '-n', '-c', 'as', check=False).stdout
+        associations = []
+        for row in ntpq.parse_associations(out):
+            rv = sh('podman', 'exec', host, 'ntpq', '-n', '-c', 'rv %s' % row['assid'], check=False).stdout
+            associations.append(ntpq.association_info(row, ntpq.parse_readvars(rv)))
+        rv0 = sh('podman', 'exec', host, 'ntpq', '-n', '-c', 'rv 0', check=False).stdout
+        system = ntpq.system_info(ntpq.parse_readvars(rv0))
+        return ntpq.summarize(system, associations)
+
+    def wait_authenticated(self, timeout=400, interval=1.0):
+        """Seconds from now until each client's identity is verified (None = timed out)."""
+        start = time.monotonic()
+        done = {}
+        while len(done) < len(self.clients) and time.monotonic() - start < timeout:
+            for client in self.clients:
+                if client not in done:
+                    try:
+                        if self.status(client)['identity_verified']:
+                            done[client] = time.monotonic() - start
+                    except Exception:  # ntpq not answering yet
+                        pass
+            time.sleep(interval)
+        return {client: done.get(client) for client in self.clients}
+
+
+def machine():
+    cpus = os.cpu_count()
+    with open('/proc/meminfo') as handle:
+        mem = int(handle.readline().split()[1]) // 1024 // 1024
+    return '%d cores, %d GiB, %s' % (cpus, mem, os.uname().release)
