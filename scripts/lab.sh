@@ -60,16 +60,7 @@ INV
 cd "$repo"
 ansible-playbook -i "$labdir/inventory.yml" -e "@$labdir/secrets.yml" timesec.ntp.site
 
-echo
-echo "Waiting for every client to authenticate its server (sys.peer, auth ok, IFF) ..."
-for client in "${clients[@]}"; do
-  start=$SECONDS
-  until podman exec "$client" ntpq -n -c as 2>/dev/null | grep -q ' ok   sys.peer'; do
-    if [ $((SECONDS - start)) -gt 240 ]; then echo "$client: not authenticated after 240 s"; exit 1; fi
-    sleep 3
-  done
-done
-
+# The seed's evidence, read by eye in 2008: ntpq -c as, rv 0 cert, the peer flags.
 for client in "${clients[@]}"; do
   echo
   echo "==== $client"
@@ -79,16 +70,10 @@ for client in "${clients[@]}"; do
   podman exec "$client" ntpq -c "rv 0 cert"
   assid=$(podman exec "$client" ntpq -n -c as | awk '$7 == "sys.peer" {print $2; exit}')
   echo "# ntpq -c \"rv $assid flags\""
-  flags=$(podman exec "$client" ntpq -c "rv $assid flags,ident,host")
-  echo "$flags"
-  python3 - "$flags" <<'PY'
-import re, sys
-bits = {'ENAB': 0x1, 'IFF': 0x20, 'CERT': 0x100, 'VRFY': 0x200, 'PROV': 0x400, 'COOK': 0x800,
-        'AUTO': 0x1000, 'SIGN': 0x2000, 'LEAP': 0x4000}
-value = int(re.search(r'flags=(0x[0-9a-f]+)', sys.argv[1]).group(1), 16)
-print('decoded: ' + ' '.join(name for name, bit in bits.items() if value & bit)
-      + ('  -> identity proven with IFF' if value & 0x220 == 0x220 else '  -> NOT verified by IFF'))
-PY
+  podman exec "$client" ntpq -c "rv $assid flags,ident,host"
 done
+echo
+echo "The same as data (ansible-playbook timesec.ntp.status):"
+ansible-playbook -i "$labdir/inventory.yml" timesec.ntp.status | sed -n '/TASK \[Show the table\]/,/PLAY RECAP/p' | grep -v -E '^(TASK|PLAY RECAP)'
 echo
 echo "Lab inventory: $labdir/inventory.yml (scripts/lab.sh destroy removes the lab)"
