@@ -28,13 +28,7 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.files
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: posix
+  - timesec.ntp.attributes
 options:
   path:
     description:
