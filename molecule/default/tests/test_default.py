@@ -61,10 +61,12 @@ def test_client_authenticated_by_iff(host):
         pytest.skip('client only')
     state = wait_authenticated(host, timeout=120)
     assert state['authenticated'], 'no IFF-authenticated system peer within 120 s: %r' % state
-    assert state['peer']['auth'] == 'ok'
-    assert state['vars']['ident'] == 'tsn-default-server'
-    assert state['vars']['host'] == 'tsn-default-server@tsn-default-server'
-    assert {'CERT', 'VRFY', 'IFF', 'PROV'} <= set(state['flags'])
+    peer = state['peer']
+    assert peer['auth'] == 'ok'
+    assert peer['identity'] == 'iff'
+    assert peer['ident'] == 'tsn-default-server'
+    assert peer['host'] == 'tsn-default-server@tsn-default-server'
+    assert {'CERT', 'VRFY', 'IFF', 'PROV'} <= set(peer['flags']['names'])
 
 
 def test_client_log_has_no_identity_failure(host):
