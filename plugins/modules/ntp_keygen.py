@@ -106,6 +106,20 @@ options:
         many days (or has expired). V(0) renews only expired certificates. Ignored with O(regenerate=never).
     type: int
     default: 0
+  rotate:
+    description:
+      - Parts to replace in this run whatever their state, for a planned rotation. Pass it for one run
+        (for example as an extra variable), not permanently, or every run rotates again.
+      - V(host) makes a new host key and therefore a new certificate; clients pick it up by themselves.
+      - V(cert) issues a new certificate for the existing host key.
+      - V(iffkey) makes a new IFF group key (needs O(iff=true)); the keys of the other parts are kept.
+        Every client then needs the new client parameters (see M(timesec.ntp.ntp_iffpar)).
+      - Works with every O(regenerate) value, including V(never).
+    type: list
+    elements: str
+    choices: [host, cert, iffkey]
+    default: []
+    version_added: 0.2.0
   mode:
     description:
       - Mode of the key files. Defaults to C(0600) when not set; ntpd reads keys as root.
@@ -155,6 +169,15 @@ EXAMPLES = r"""
     trusted: true
     iff: true
     regenerate: always
+  no_log: true
+
+- name: Rotate only the IFF group key (then re-export and redistribute the client parameters)
+  timesec.ntp.ntp_keygen:
+    password: "{{ ntp_server_crypto_password }}"
+    autokey_group: timelab
+    trusted: true
+    iff: true
+    rotate: [iffkey]
   no_log: true
 """
 
@@ -325,6 +348,7 @@ class KeyMaterial:
                 todo.update(self.problems)
         if mode != 'never' and self.cert_expiring():
             todo.add('cert')
+        todo.update(self.module.params['rotate'])
         if 'host' in todo:
             todo.add('cert')
         return [part for part in self.parts if part in todo]
@@ -439,6 +463,7 @@ def main():
         regenerate=dict(type='str', default='partial_idempotence',
                         choices=['never', 'fail', 'partial_idempotence', 'always']),
         renew_before_days=dict(type='int', default=0),
+        rotate=dict(type='list', elements='str', default=[], choices=['host', 'cert', 'iffkey']),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -464,6 +489,8 @@ def main():
             raise autokey.AutokeyError('lifetime must be a positive number of days, got %d' % p['lifetime'])
         if p['renew_before_days'] < 0:
             raise autokey.AutokeyError('renew_before_days must not be negative')
+        if 'iffkey' in p['rotate'] and not p['iff']:
+            raise autokey.AutokeyError('rotate=iffkey needs iff=true: this host keeps no IFF group key')
 
         keys = KeyMaterial(module)
         keys.inspect()

@@ -191,3 +191,39 @@ def test_missing_ntp_keygen(monkeypatch, keysdir):
     result = run_module(ntp_keygen, server_args(keysdir))
     assert result['failed'] is True
     assert 'ntp-keygen was not found' in result['msg'] and 'ntp 4.2.8' in result['msg']
+
+
+def test_rotate_iffkey_keeps_host_key_and_certificate_links(monkeypatch, keysdir):
+    old = install_keys(keysdir, SERVER)
+    fake = use_keygen(monkeypatch, FakeKeygen(start=FSTAMP + 1000))
+    result = run_module(ntp_keygen, server_args(keysdir, rotate=['iffkey']))
+    assert result['changed'] is True, result
+    assert fake.argvs == [[KEYGEN_BIN, '--help'],
+                          [KEYGEN_BIN, '-T', '-I', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256',
+                           '-m', '1024', '-b', '512']]
+    assert result['regenerated'] == ['iffkey']
+    new_iff = old['iffkey'].replace(str(FSTAMP), str(FSTAMP + 1000))
+    assert result['removed'] == [old['iffkey']]
+    assert links_of(keysdir) == {
+        'ntpkey_host_fixhost': old['host'], 'ntpkey_cert_fixhost': old['cert'],
+        'ntpkey_iffkey_fixhost': new_iff, 'ntpkey_iffkey_fixgrp': new_iff}
+
+
+def test_rotate_host_brings_a_new_certificate_and_keeps_the_group_key(monkeypatch, keysdir):
+    old = install_keys(keysdir, SERVER)
+    fake = use_keygen(monkeypatch, FakeKeygen(start=FSTAMP + 1000))
+    result = run_module(ntp_keygen, server_args(keysdir, rotate=['host'], regenerate='never'))
+    assert result['changed'] is True, result
+    assert fake.argvs == [[KEYGEN_BIN, '-H', '-T', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256',
+                           '-m', '1024']]
+    assert result['regenerated'] == ['host', 'cert']
+    assert links_of(keysdir)['ntpkey_iffkey_fixgrp'] == old['iffkey']
+    assert links_of(keysdir)['ntpkey_host_fixhost'] != old['host']
+
+
+def test_rotate_iffkey_without_iff_fails_before_running(monkeypatch, keysdir):
+    install_keys(keysdir, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    result = run_module(ntp_keygen, server_args(keysdir, iff=False, rotate=['iffkey']))
+    assert result['failed'] is True
+    assert 'rotate=iffkey needs iff=true' in result['msg']
