@@ -13,6 +13,9 @@ TSN_COLLECTIONS="$TSN_CACHE/collections-$(printf %s "$_tsn_repo" | sha256sum | c
 export TSN_COLLECTIONS
 export ANSIBLE_COLLECTIONS_PATH="$TSN_COLLECTIONS"
 export TSN_COLLECTION_DIR="$TSN_COLLECTIONS/ansible_collections/timesec/ntp"
+# ansible-lint and Molecule's prerun treat $ANSIBLE_HOME/collections as their cache and put it
+# first; a shared ~/.ansible would let one checkout's installed copy shadow another's files.
+export ANSIBLE_HOME="$TSN_COLLECTIONS/ansible-home"
 case ":$PATH:" in *":$TSN_VENV/bin:"*) ;; *) export PATH="$TSN_VENV/bin:$PATH" ;; esac
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}"
 export PY_COLORS="${PY_COLORS:-0}"

@@ -20,9 +20,9 @@ stage_unit() {
 }
 
 stage_lint() {
-  # ansible-lint puts ~/.ansible/collections before ANSIBLE_COLLECTIONS_PATH: an installed copy
+  # ansible-lint puts $ANSIBLE_HOME/collections before ANSIBLE_COLLECTIONS_PATH: an installed copy
   # of this collection there would be linted instead of the working tree.
-  local shadow="$HOME/.ansible/collections/ansible_collections/timesec/ntp"
+  local shadow="$ANSIBLE_HOME/collections/ansible_collections/timesec/ntp"
   if [ -e "$shadow" ]; then
     echo "$shadow shadows this checkout for ansible-lint; remove it (rm -r $shadow)"
     return 1

@@ -1,0 +1,146 @@
+"""Access control proven with packets, for each firewall (see ../molecule.yml).
+
+Runs after side_effect.yml flushed and restarted every firewall and ntpd, so everything here
+also proves that the rules came back from each firewall's persistent configuration.
+"""
+
+import os
+import re
+import subprocess
+
+import pytest
+import testinfra
+
+from ntpcheck import wait_authenticated
+
+FIREWALLS = ['ipt', 'nft', 'fwd', 'ufw']
+SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Sends an NTP packet to udp/123 of argv[1] and waits for any answer: mode 3 (a client asking for
+# the time) or mode 6 (an ntpq "read variables" control query). Exit 0: an answer came back.
+PROBE = r'''
+import socket, struct, sys
+server, mode = sys.argv[1], int(sys.argv[2])
+packet = b"\x23" + bytes(47) if mode == 3 else struct.pack("!BBHHHHH", 0x16, 2, 1, 0, 0, 0, 0)
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(2)
+for attempt in range(3):
+    sock.sendto(packet, (server, 123))
+    try:
+        data = sock.recv(2048)
+    except OSError:
+        continue
+    print("answer of %d bytes" % len(data))
+    sys.exit(0)
+print("no answer")
+sys.exit(1)
+'''
+
+
+def get(name):
+    return testinfra.get_host('podman://' + name)
+
+
+def server(fw):
+    return get('tsn-fw-%s-server' % fw)
+
+
+def client(fw):
+    return get('tsn-fw-%s-client' % fw)
+
+
+def refused():
+    return get('tsn-fw-refused')
+
+
+def answered(source, target, mode):
+    return source.run('python3 -c %s %s %d' % (_quote(PROBE), target, mode)).rc == 0
+
+
+def _quote(text):
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def sysstat(host, name):
+    out = host.check_output('ntpq -n -c sysstats 127.0.0.1')
+    match = re.search(r'^%s:\s+(\d+)' % re.escape(name), out, re.M)
+    assert match, out
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+def test_allowed_client_authenticated_after_restarts(fw):
+    state = wait_authenticated(client(fw), timeout=180)
+    assert state['authenticated'], 'tsn-fw-%s-client: no IFF-authenticated system peer within 180 s: %r' % (fw, state)
+    assert state['peer']['ident'] == 'tsn-fw-%s-server' % fw
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+def test_allowed_client_gets_time(fw):
+    assert answered(client(fw), 'tsn-fw-%s-server' % fw, 3)
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+def test_refused_host_gets_nothing_and_reaches_nothing(fw):
+    """No time, no mode-6 answer - and ntpd never even saw the packets: the firewall dropped them
+    (had they reached ntpd, "restrict default ignore" would have counted them as restricted)."""
+    srv = server(fw)
+    before = sysstat(srv, 'restricted')
+    assert not answered(refused(), 'tsn-fw-%s-server' % fw, 3), 'the refused host got time'
+    assert not answered(refused(), 'tsn-fw-%s-server' % fw, 6), 'the refused host got a mode-6 answer'
+    assert sysstat(srv, 'restricted') == before, 'the refused packets reached ntpd: the firewall let them in'
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+def test_allowed_client_cannot_query(fw):
+    """noquery: an allowed client's mode-6 query reaches ntpd and is refused by it."""
+    srv = server(fw)
+    before = sysstat(srv, 'restricted')
+    assert not answered(client(fw), 'tsn-fw-%s-server' % fw, 6)
+    assert sysstat(srv, 'restricted') > before, 'the query never reached ntpd, so noquery was not what refused it'
+    out = client(fw).run('ntpq -n -c rv tsn-fw-%s-server' % fw)
+    assert 'timed out' in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+def test_localhost_on_server_can_query(fw):
+    assert answered(server(fw), '127.0.0.1', 6)
+    assert 'version="ntpd 4.2.8' in server(fw).check_output('ntpq -n -c rv 127.0.0.1')
+
+
+def test_rules_are_in_the_persistent_configuration():
+    assert 'timesec.ntp' in server('ipt').check_output('cat /etc/iptables/rules.v4')
+    assert '10.201.123.0/25' in server('nft').check_output('cat /etc/nftables.d/timesec.ntp.nft')
+    assert '10.201.123.0/25' in server('fwd').check_output('firewall-cmd --permanent --list-rich-rules')
+    assert '10.201.123.0/25' in server('ufw').check_output('ufw show added')
+    nft_client = client('nft').check_output('nft list ruleset')
+    assert 'ip saddr 10.201.123.12 udp dport 123 accept' in nft_client
+
+
+def _recap(output):
+    return {m.group(1): {k: int(v) for k, v in re.findall(r'(\w+)=(\d+)', m.group(2))}
+            for m in re.finditer(r'^(\S+)\s+:\s+(ok=.*)$', output, re.M)}
+
+
+def test_removal_is_idempotent_and_complete():
+    """Runs last (file order): ntp_server_firewall_state: absent, twice."""
+    cmd = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], os.path.join(SCENARIO, 'remove.yml')]
+    first = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    recap = _recap(first.stdout)
+    assert all(recap['tsn-fw-%s-server' % fw]['changed'] > 0 for fw in FIREWALLS), recap
+    second = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert second.returncode == 0, second.stdout[-3000:]
+    recap = _recap(second.stdout)
+    assert all(recap['tsn-fw-%s-server' % fw]['changed'] == 0 for fw in FIREWALLS), second.stdout[-3000:]
+
+    assert 'timesec.ntp' not in server('ipt').check_output('iptables -S INPUT; ip6tables -S INPUT')
+    assert 'timesec.ntp' not in server('ipt').check_output('cat /etc/iptables/rules.v4 /etc/iptables/rules.v6')
+    assert 'timesec.ntp' not in server('nft').check_output('nft list ruleset')
+    assert not server('nft').file('/etc/nftables.d/timesec.ntp.nft').exists
+    fwd = server('fwd').check_output('firewall-cmd --list-all; firewall-cmd --permanent --list-all')
+    assert 'ntp' not in fwd.replace('tsn-fw', '')
+    assert '123' not in server('ufw').check_output('ufw show added')
+    # and the packets say so: the allowed client no longer gets an answer through the default-drop firewalls
+    for fw in FIREWALLS:
+        assert not answered(client(fw), 'tsn-fw-%s-server' % fw, 3), fw

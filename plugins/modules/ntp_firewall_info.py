@@ -1,0 +1,104 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, timesec.ntp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ntp_firewall_info
+short_description: Find out which host firewall is installed and active
+version_added: 0.2.0
+description:
+  - Reports, for firewalld, ufw, nftables and iptables, whether the tool is installed and whether
+    the firewall is active, and names the one that the roles' C(firewall=auto) choice uses.
+  - Installed means the program (C(firewall-cmd), C(ufw), C(nft), or for iptables C(netfilter-persistent)
+    from Debian's C(iptables-persistent), which keeps the rules across reboots) is in the search path.
+  - Active means C(systemctl is-active) reports V(active) for C(firewalld), C(nftables) or
+    C(netfilter-persistent) (iptables rules restored at boot), and for ufw that C(ufw status) reports
+    the status V(active).
+  - Changes nothing.
+author:
+  - timesec.ntp contributors (@timesec)
+requirements:
+  - systemd on the target (C(systemctl)). Without it no firewall counts as active.
+  - Python 3.9 or newer on the target.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options: {}
+notes:
+  - When several firewalls are active, the order firewalld, ufw, nftables, iptables decides, because
+    firewalld and ufw drive nftables or iptables themselves.
+seealso:
+  - role: timesec.ntp.ntp_server
+  - role: timesec.ntp.ntp_client
+"""
+
+EXAMPLES = r"""
+- name: Find the active firewall
+  timesec.ntp.ntp_firewall_info:
+  register: fw
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ fw.active | default('none', true) }}"
+"""
+
+RETURN = r"""
+active:
+  description: The first installed and active firewall (firewalld, ufw, nftables, iptables), or V(null).
+  returned: always
+  type: str
+  sample: nftables
+firewalls:
+  description: Per firewall, whether it is installed and whether it is active.
+  returned: always
+  type: dict
+  sample:
+    firewalld: {installed: false, active: false}
+    ufw: {installed: false, active: false}
+    nftables: {installed: true, active: true}
+    iptables: {installed: true, active: false}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.timesec.ntp.plugins.module_utils import firewall
+
+C_LOCALE = {'LC_ALL': 'C', 'LANG': 'C'}
+
+
+def main():
+    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    paths = {name: module.get_bin_path(program, opt_dirs=['/usr/sbin', '/sbin'])
+             for name, program in firewall.PROGRAMS.items()}
+    units = list(firewall.UNITS.values())
+    states = {}
+    systemctl = module.get_bin_path('systemctl')
+    if systemctl:
+        # "is-active" exits non-zero when any unit is inactive; the words are what count.
+        dummy, out, dummy = module.run_command([systemctl, 'is-active'] + units, environ_update=C_LOCALE)
+        states = firewall.parse_is_active(units, out)
+    result = {}
+    for name in firewall.FIREWALLS:
+        installed = paths[name] is not None
+        if name == 'ufw':
+            active = False
+            if installed:
+                rc, out, dummy = module.run_command([paths[name], 'status'], environ_update=C_LOCALE)
+                active = rc == 0 and firewall.ufw_active(out)
+        else:
+            active = states.get(firewall.UNITS[name]) == 'active'
+        result[name] = {'installed': installed, 'active': installed and active}
+    module.exit_json(changed=False, firewalls=result, active=firewall.choose(result))
+
+
+if __name__ == '__main__':
+    main()
