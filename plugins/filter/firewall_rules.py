@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, timesec.ntp contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: ntp_firewall_rules
+short_description: The udp/123 rules of the roles, for one firewall
+version_added: 0.2.0
+author:
+  - timesec.ntp contributors (@timesec)
+description:
+  - Turns the roles' firewall settings into the list of rules (each with the state it must have)
+    that the tasks for one firewall loop over. Rules that the settings no longer want are listed
+    with state absent, so switching between "any source" and a source list, or to
+    O(_input.state=absent), removes what an earlier run added.
+  - For V(iptables), each rule has C(ip_version), C(jump) (C(ACCEPT) or C(DROP)), optional C(source),
+    C(in_interface) and C(rule_num), and C(state) (V(present)/V(absent)). With sources, a C(DROP) for
+    the remaining udp/123 (not from the loopback interface) sits right below that family's C(ACCEPT) rules.
+  - For V(nftables), the rule texts in the order to C(insert) them (each goes first, so the list
+    ends with the rule that must come first); empty with O(_input.state=absent).
+  - For V(firewalld), each rule has C(service) or C(rich_rule), and C(state) (V(enabled)/V(disabled)).
+  - For V(ufw), each rule has C(source) (V(any) or a network) and C(state) (V(present)/V(absent)).
+positional: firewall
+options:
+  _input:
+    description: The settings.
+    type: dict
+    required: true
+    suboptions:
+      state:
+        description: V(present) or V(absent).
+        type: str
+      sources:
+        description: Source networks (CIDR); empty means any source.
+        type: list
+        elements: str
+  firewall:
+    description: Which firewall's rules to return.
+    type: str
+    choices: [iptables, nftables, firewalld, ufw]
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: iptables rules
+  ansible.builtin.debug:
+    msg: "{{ {'state': 'present', 'sources': ['192.168.122.0/24']} | timesec.ntp.ntp_firewall_rules('iptables') }}"
+"""
+
+RETURN = r"""
+_value:
+  description: The rules, as described above.
+  type: list
+  elements: raw
+"""
+
+from ansible.errors import AnsibleFilterError
+
+TAG = 'timesec.ntp'
+
+
+def _family(source):
+    return 'ipv6' if ':' in source else 'ipv4'
+
+
+def _iptables(present, sources):
+    rules = []
+    for version in ('ipv4', 'ipv6'):
+        mine = [s for s in sources if _family(s) == version]
+        rules.append({'ip_version': version, 'jump': 'ACCEPT', 'rule_num': 1,
+                      'state': 'present' if present and not sources else 'absent'})
+        for source in mine:
+            rules.append({'ip_version': version, 'jump': 'ACCEPT', 'source': source, 'rule_num': 1,
+                          'state': 'present' if present else 'absent'})
+        rules.append({'ip_version': version, 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': len(mine) + 1,
+                      'state': 'present' if present and sources else 'absent'})
+    return rules
+
+
+def _nftables(present, sources):
+    if not present:
+        return []
+    comment = ' comment "%s"' % TAG
+    if not sources:
+        return ['udp dport 123 accept' + comment]
+    rules = ['iifname != "lo" udp dport 123 drop' + comment]
+    rules += ['%s saddr %s udp dport 123 accept%s' % ('ip6' if _family(s) == 'ipv6' else 'ip', s, comment)
+              for s in sources]
+    return rules
+
+
+def _firewalld(present, sources):
+    rules = [{'service': 'ntp', 'state': 'enabled' if present and not sources else 'disabled'}]
+    rules += [{'rich_rule': 'rule family="%s" source address="%s" service name="ntp" accept' % (_family(s), s),
+               'state': 'enabled' if present else 'disabled'} for s in sources]
+    return rules
+
+
+def _ufw(present, sources):
+    rules = [{'source': 'any', 'state': 'present' if present and not sources else 'absent'}]
+    rules += [{'source': s, 'state': 'present' if present else 'absent'} for s in sources]
+    return rules
+
+
+BUILDERS = {'iptables': _iptables, 'nftables': _nftables, 'firewalld': _firewalld, 'ufw': _ufw}
+
+
+def ntp_firewall_rules(settings, firewall):
+    if firewall not in BUILDERS:
+        raise AnsibleFilterError('ntp_firewall_rules: unknown firewall %r; choose one of: %s'
+                                 % (firewall, ', '.join(sorted(BUILDERS))))
+    if not isinstance(settings, dict) or settings.get('state') not in ('present', 'absent'):
+        raise AnsibleFilterError('ntp_firewall_rules expects {state: present|absent, sources: [...]}')
+    sources = [str(s).strip() for s in settings.get('sources') or []]
+    return BUILDERS[firewall](settings['state'] == 'present', sources)
+
+
+class FilterModule:
+    def filters(self):
+        return {'ntp_firewall_rules': ntp_firewall_rules}
