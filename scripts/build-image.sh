@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Build a systemd-capable Debian container image from Debian's mirror with
 # debootstrap + podman import (no registry is reachable here).
-# Usage: scripts/build-image.sh [SUITE] [IMAGE]   default: bullseye timesec-ntp/debian11
+# Usage: scripts/build-image.sh [debian11|debian12|debian13]
+#        scripts/build-image.sh [SUITE] [IMAGE]   default: bullseye timesec-ntp/debian11
+#   debian11 = bullseye -> timesec-ntp/debian11 (classic ntp 4.2.8, Autokey)
+#   debian12 = bookworm -> timesec-ntp/debian12 (ntpsec, NTS)
+#   debian13 = trixie   -> timesec-ntp/debian13 (ntpsec, NTS)
+#   A SUITE without IMAGE gets the matching name above (timesec-ntp/SUITE for other suites).
 # The image is reused when it already exists (FORCE=1 rebuilds it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/env.sh
+# shellcheck source=env.sh
 . "$here/env.sh"
 
-suite=${1:-bullseye}
-image=${2:-timesec-ntp/debian11}
+case ${1:-debian11} in
+  debian11|bullseye) suite=bullseye; default_image=timesec-ntp/debian11 ;;
+  debian12|bookworm) suite=bookworm; default_image=timesec-ntp/debian12 ;;
+  debian13|trixie)   suite=trixie;   default_image=timesec-ntp/debian13 ;;
+  *)                 suite=$1;       default_image=timesec-ntp/$1 ;;
+esac
+image=${2:-$default_image}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 if [ "${FORCE:-0}" != 1 ] && podman image exists "$image"; then
