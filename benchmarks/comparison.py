@@ -170,5 +170,6 @@ def main():
         print(head % (label, '%.1f' % values[0], '%.1f' % values[1], '%.1f' % values[2],
                       '%+.1f' % (values[1] - values[2])))
 
+
 if __name__ == '__main__':
     main()
