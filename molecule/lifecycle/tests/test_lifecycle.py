@@ -90,8 +90,10 @@ CASES = [
          ['ntp_client_cert_lifetime is -5: it must be a whole number of at least 1']),
     Case('server-renew-window-negative', SERVER, {'ntp_server_cert_renew_before_days': -1},
          ['ntp_server_cert_renew_before_days is -1: it must be a whole number of at least 0']),
-    Case('client-firewall-unknown', CLIENT2, {'ntp_client_firewall': 'ufw'},
-         ['ntp_client_firewall', 'iptables, none']),
+    Case('client-firewall-unknown', CLIENT2, {'ntp_client_firewall': 'shorewall'},
+         ['ntp_client_firewall', 'auto, iptables, nftables, firewalld, ufw, none']),
+    Case('server-firewall-missing-no-install', SERVER, {'ntp_server_firewall': 'firewalld', 'ntp_server_firewall_install': False},
+         ['firewalld is not installed on this host and ntp_server_firewall_install is false']),
     # ntpsec: the controller is Debian 12 - check mode, connection local, server and client role.
     Case('ntpsec-localhost-server-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], check=True),
     Case('ntpsec-localhost-client-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], role='ntp_clients', check=True),
@@ -241,12 +243,10 @@ def restart_client_container(life, name, expected_expiry):
     active, active_after, ok_active = lab.wait_for(
         'ntpd active on ' + name, lambda: lab.sh(name, 'systemctl is-active ntp', check=False).stdout.strip() == 'active', 60)
     enabled = lab.sh(name, 'systemctl is-enabled ntp', check=False).stdout.strip()
-    firewall = lab.sh(name, 'iptables -S INPUT', check=False).stdout
     state, elapsed, ok = wait_state(
         life.hosts[name], lambda s: s['summary']['identity_verified'] and expected_expiry in server_cert_expiry(s), 180)
     return {'started': (started_before, started_after), 'ntpd_active': ok_active, 'enabled': enabled,
-            'state': state, 'ok': ok, 'since_start': time.monotonic() - start, 'auth_elapsed': elapsed,
-            'udp123_rule_after_restart': 'timesec.ntp' in firewall}
+            'state': state, 'ok': ok, 'since_start': time.monotonic() - start, 'auth_elapsed': elapsed}
 
 
 def test_02_certificate_renewal_then_client_container_restart(life):
@@ -298,8 +298,7 @@ def test_02_certificate_renewal_then_client_container_restart(life):
     assert result['ok'], ('client2 did not authenticate the renewed server certificate (expiry %s) within 180 s '
                           'after its container restart: %s, certificates %s'
                           % (expected_expiry, brief(result['state']), server_cert_expiry(result['state'])))
-    life.time('step 2: client2 authenticated after container start', result['auth_elapsed'])
-    life.note('step 2: udp/123 rule still in INPUT after the container restart', result['udp123_rule_after_restart'])
+    life.time('step 2: client2 authenticated, from podman stop', result['since_start'])
 
 
 def wrong_password_run(life):
@@ -400,8 +399,8 @@ def test_05_excluded_client_fails_then_full_run_heals(life):
     life.time('step 4: client2 identity failure after its ntpd restart', failure['elapsed'])
     after = failure['after']
     assert not after['summary']['authenticated'], 'client2 still authenticated: %s' % brief(after)
-    flags = (after['associations'][0].get('flags') or {}).get('names', [])
-    assert 'VRFY' not in flags, 'client2 has the VRFY flag with stale parameters: %s' % brief(after)
+    flags = [name for a in after['associations'] for name in (a.get('flags') or {}).get('names', [])]
+    assert after['associations'] and 'VRFY' not in flags, 'client2 has the VRFY flag with stale parameters: %s' % brief(after)
 
     # site.yml without --limit. client1 also gets ntp_client_regenerate=always, from an extra inventory
     # source (host variable), to go back from step 5's password to the scenario's.
