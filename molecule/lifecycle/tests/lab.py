@@ -17,7 +17,7 @@ import time
 
 import yaml
 
-import ntpcheck  # noqa: F401  (puts the collection on sys.path)
+sys.path.insert(0, os.environ['TSN_COLLECTIONS'])  # the collection's own parsers, as in molecule/shared/ntpcheck.py
 from ansible_collections.timesec.ntp.plugins.module_utils import autokey  # noqa: E402
 
 EPHEMERAL = os.environ['MOLECULE_EPHEMERAL_DIRECTORY']
@@ -36,6 +36,7 @@ DEB12_IMAGE = 'timesec-ntp/debian12'
 KEYSDIR = '/etc/ntp'
 GROUP = SERVER  # ntp_server_group_name defaults to the FQDN, which is the container's host name
 PLAYBOOK = 'timesec.ntp.site'
+VERIFY_PLAYBOOK = os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], 'verify_role.yml')
 
 RECAP_RE = re.compile(
     r'^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+'
@@ -85,8 +86,8 @@ class Run:
         return 'Run(%s rc=%s %.0fs recap=%s log=%s)' % (self.name, self.rc, self.seconds, self.recap, self.logfile)
 
 
-def run_playbook(name, limit=None, extra_vars=None, inventories=(INVENTORY,), check=False, timeout=900):
-    """Run site.yml like the scenario's converge (same config, inventory and environment)."""
+def run_playbook(name, limit=None, extra_vars=None, inventories=(INVENTORY,), check=False, timeout=900, playbook=PLAYBOOK):
+    """Run site.yml (or ``playbook``) like the scenario's converge (same config, inventory and environment)."""
     _counter[0] += 1
     tag = '%02d-%s' % (_counter[0], name)
     os.makedirs(LOGS, exist_ok=True)
@@ -99,12 +100,12 @@ def run_playbook(name, limit=None, extra_vars=None, inventories=(INVENTORY,), ch
         argv.append('--check')
     if extra_vars:
         argv += ['-e', '@' + write_secret_file(os.path.join(WORK, 'vars', tag + '.json'), extra_vars)]
-    argv.append(PLAYBOOK)
+    argv.append(playbook)
     logfile = os.path.join(LOGS, tag + '.log')
     start = time.monotonic()
     try:
         proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              timeout=timeout, text=True, errors='replace')
+                              timeout=timeout, text=True, errors='replace', check=False)
         rc, output = proc.returncode, proc.stdout
     except subprocess.TimeoutExpired as exc:
         rc, output = -1, (exc.stdout or b'').decode(errors='replace') + '\n[lifecycle] TIMEOUT after %s s\n' % timeout
@@ -125,7 +126,7 @@ def sh(target, script, stdin=None, check=True, timeout=120):
     else:
         argv = ['podman', 'exec'] + (['-i'] if stdin is not None else []) + [target, 'sh', '-c', script]
     proc = subprocess.run(argv, input=stdin if stdin is not None else '', stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, timeout=timeout, errors='replace')
+                          stderr=subprocess.PIPE, text=True, timeout=timeout, errors='replace', check=False)
     if check and proc.returncode != 0:
         raise AssertionError('%s on %s: rc=%s %s' % (script[:80], target, proc.returncode, proc.stderr[-300:]))
     return proc
@@ -220,7 +221,7 @@ def out_local(argv):
 
 
 def image_exists(image):
-    return subprocess.run(['podman', 'image', 'exists', image]).returncode == 0
+    return subprocess.run(['podman', 'image', 'exists', image], check=False).returncode == 0
 
 
 def secret_variants(secret):

@@ -12,6 +12,8 @@ The tests are steps of one story and run in this order (pytest -x stops at the f
            parameters and authenticates; client2 keeps its old ones (and its running session)
   test_04  step 5: the wrong client password failed naming ntp_client_crypto_password and changed
            nothing; regenerate=always with a new password regenerates and re-authenticates
+  test_04b step 4: the client role's verify step, run alone on client2, fails with the evidence
+           (xfail while the role bug it names is there)
   test_05  step 4, end: client2 fails IFF once its ntpd restarts; a run without --limit heals it
            (and, as step 5's clean-up, puts client1 back on the scenario's password)
   test_06  step 7: bad inputs, one test per case; each fails before the host changes
@@ -144,13 +146,13 @@ class Lab:
 
 @pytest.fixture(scope='module')
 def life():
-    subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     os.makedirs(lab.WORK, exist_ok=True)
     started = time.monotonic()
     the_lab = Lab()
     yield the_lab
     the_lab.pool.shutdown(wait=True, cancel_futures=True)
-    subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
     the_lab.time('verify total', time.monotonic() - started)
     report = {'times_s': the_lab.times, 'notes': the_lab.notes}
     with open(os.path.join(lab.EPHEMERAL, 'lifecycle-times.json'), 'w') as handle:
@@ -276,7 +278,7 @@ def test_02_certificate_renewal_then_client_container_restart(life):
     life.note('step 3: certificate link target before/after renewal', (links['cert'], lab.link_target(SERVER, SERVER_LINKS['cert'])))
     life.note('step 3: certificate notAfter before/after', (not_after.isoformat(), new_not_after.isoformat()))
     assert lab.ntpd_pid(SERVER) != server_pid, 'ntpd on the server was not restarted onto the renewed certificate'
-    own, _, ok = lab.wait_for('server reports its renewed certificate', lambda: [
+    _reported, _waited, ok = lab.wait_for('server reports its renewed certificate', lambda: [
         c['expires'] for c in status(life.hosts[SERVER])['system']['certificates'] if c['subject'] == SERVER_SUBJECT
         and c['expires'] == expected_expiry], 30)
     assert ok, 'ntpd on the server does not report the renewed certificate (expected expiry %s)' % expected_expiry
@@ -313,11 +315,16 @@ def wrong_password_run(life):
 
 
 def excluded_client_fails(life, name, restarted):
-    """Wait for the identity failure of the client that missed the IFF rotation (its ntpd restarted)."""
+    """Wait for the identity failure of the client that missed the IFF rotation (its ntpd restarted),
+    then run the client role's verify step there with a short timeout: it must fail with the evidence."""
     line, elapsed, seen = lab.wait_for(
         'identity failure on ' + name,
         lambda: 'crypto_iff: identity not verified' in lab.journal_since(name, restarted - 1), 150)
-    return {'seen': seen, 'elapsed': elapsed, 'after': life.state(name)}
+    result = {'seen': seen, 'elapsed': elapsed, 'after': life.state(name)}
+    if seen:
+        result['verify'] = lab.run_playbook('step4-verify-step-on-excluded-client', limit=name, playbook=lab.VERIFY_PLAYBOOK,
+                                            extra_vars={'ntp_client_verify_timeout': 10, 'ntp_client_verify_delay': 2})
+    return result
 
 
 def test_03_iff_rotation_with_one_client_excluded(life):
@@ -387,6 +394,20 @@ def test_04_wrong_client_password_then_regenerate(life):
     assert lab.ntpd_pid(CLIENT1) != pid, 'ntpd was not restarted onto the new keys'
     state = life.state(CLIENT1)
     assert state['summary']['identity_verified'], 'client1 not authenticated after regeneration: %s' % brief(state)
+
+
+def test_04b_verify_step_reports_the_identity_failure(life):
+    """Step 4: the role's verify step (tasks_from: verify) on the client with stale parameters fails with evidence."""
+    failure = life.pending['client2 failure'].result(timeout=400)
+    assert failure['seen'], 'no identity failure to report (see test_05)'
+    run = failure['verify']
+    assert run.rc not in (0, -1), 'verify passed on a client that cannot authenticate: %r' % run
+    if run.says('do_last() takes 2 positional arguments but 3 were given'):
+        pytest.xfail('role bug: roles/ntp_client/tasks/verify.yml "Fail with the evidence" calls last(8), which '
+                     'ansible.builtin.last does not take, so a verify timeout fails with a template error instead '
+                     'of the evidence; fix: (... | list)[-8:]')
+    assert run.says('No IFF-authenticated system peer after 10 s.'), run.errors()
+    assert run.says('crypto_iff: identity not verified'), run.errors()
 
 
 def test_05_excluded_client_fails_then_full_run_heals(life):
@@ -464,7 +485,7 @@ def run_case(the_lab, case):
         return {'run': run, 'before': before, 'after': after}
     finally:
         if case.target == DEB12:
-            subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
 def run_case_group(the_lab, cases):
