@@ -79,9 +79,10 @@ CASES = [
          ['No IFF client parameters for nosuch-server', 'run the timesec.ntp.ntp_server role on those servers first']),
     Case('client-server-unresolvable', CLIENT2,
          {'ntp_client_servers': [{'name': SERVER, 'address': 'nosuch.invalid'}], 'ntp_client_verify_timeout': 20},
-         ['nosuch.invalid'],
-         skip='role bug: an address that does not resolve passes preflight; the role rewrites ntp.conf and '
-              'restarts ntpd before the verify step fails (see the lifecycle report)'),
+         ['ntp_client_servers', 'nosuch.invalid'],
+         skip='role bug: an address that does not resolve on the client passes preflight, so the role rewrites '
+              'ntp.conf and restarts ntpd before its verify step fails; fix: resolve every server address on the '
+              'client in preflight (getent ahosts) and fail naming ntp_client_servers. Enable this case then.'),
     Case('server-network-not-cidr', SERVER, {'ntp_server_allowed_networks': ['10.89.0.0/33']},
          ["invalid network '10.89.0.0/33'", 'write it as a CIDR such as 192.168.122.0/24']),
     Case('server-network-host-bits', SERVER, {'ntp_server_allowed_networks': ['10.89.0.7/24']},
