@@ -13,7 +13,7 @@ The tests are steps of one story and run in this order (pytest -x stops at the f
   test_04  step 5: the wrong client password failed naming ntp_client_crypto_password and changed
            nothing; regenerate=always with a new password regenerates and re-authenticates
   test_04b step 4: the client role's verify step, run alone on client2, fails with the evidence
-           (xfail while the role bug it names is there)
+           (it failed with a template error before d73f7c2)
   test_05  step 4, end: client2 fails IFF once its ntpd restarts; a run without --limit heals it
            (and, as step 5's clean-up, puts client1 back on the scenario's password)
   test_06  step 7: bad inputs, one test per case; each fails before the host changes
@@ -403,10 +403,6 @@ def test_04b_verify_step_reports_the_identity_failure(life):
     assert failure['seen'], 'no identity failure to report (see test_05)'
     run = failure['verify']
     assert run.rc not in (0, -1), 'verify passed on a client that cannot authenticate: %r' % run
-    if run.says('do_last() takes 2 positional arguments but 3 were given'):
-        pytest.xfail('role bug: roles/ntp_client/tasks/verify.yml "Fail with the evidence" calls last(8), which '
-                     'ansible.builtin.last does not take, so a verify timeout fails with a template error instead '
-                     'of the evidence; fix: (... | list)[-8:]')
     assert run.says('No IFF-authenticated system peer after 10 s.'), run.errors()
     assert run.says('crypto_iff: identity not verified'), run.errors()
 
