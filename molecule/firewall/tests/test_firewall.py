@@ -117,6 +117,30 @@ def test_rules_are_in_the_persistent_configuration():
     assert 'ip saddr 10.201.123.12 udp dport 123 accept' in nft_client
 
 
+def _playbook(playbook, *args):
+    cmd = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], os.path.join(SCENARIO, playbook)]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, check=False)
+
+
+def _fingerprint(host):
+    return host.check_output('iptables-save | grep -v "^#"; md5sum /etc/ntp.conf; ls -l --time-style=+%s /etc/ntp')
+
+
+@pytest.mark.parametrize('extra, message', [
+    (['-e', 'ntp_server_firewall=pf'],
+     'ntp_server_firewall must be one of: auto, iptables, nftables, firewalld, ufw, none'),
+    (['-e', 'ntp_server_firewall=ufw', '-e', 'ntp_server_firewall_install=false'],
+     'ntp_server_firewall is ufw, but ufw is not installed on this host and ntp_server_firewall_install is false'),
+])
+def test_bad_firewall_choice_fails_before_any_change(extra, message):
+    srv = server('ipt')
+    before = _fingerprint(srv)
+    run = _playbook('converge.yml', '--limit', 'tsn-fw-ipt-server', *extra)
+    output = ' '.join((run.stdout + run.stderr).split())
+    assert run.returncode != 0 and message in output, output[-3000:]
+    assert _fingerprint(srv) == before
+
+
 def _recap(output):
     return {m.group(1): {k: int(v) for k, v in re.findall(r'(\w+)=(\d+)', m.group(2))}
             for m in re.finditer(r'^(\S+)\s+:\s+(ok=.*)$', output, re.M)}
@@ -124,12 +148,11 @@ def _recap(output):
 
 def test_removal_is_idempotent_and_complete():
     """Runs last (file order): ntp_server_firewall_state: absent, twice."""
-    cmd = ['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'], os.path.join(SCENARIO, 'remove.yml')]
-    first = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    first = _playbook('remove.yml')
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     recap = _recap(first.stdout)
     assert all(recap['tsn-fw-%s-server' % fw]['changed'] > 0 for fw in FIREWALLS), recap
-    second = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    second = _playbook('remove.yml')
     assert second.returncode == 0, second.stdout[-3000:]
     recap = _recap(second.stdout)
     assert all(recap['tsn-fw-%s-server' % fw]['changed'] == 0 for fw in FIREWALLS), second.stdout[-3000:]
