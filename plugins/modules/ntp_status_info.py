@@ -115,7 +115,7 @@ summary:
     synchronized:
       description:
         - V(true) when there is a system peer (an association with condition V(sys.peer)), the leap indicator
-          is not V(alarm) and the sync source is not V(unspec) (for ntpsec, which always says V(unspec): the stratum
+          is not V(alarm) and the sync source is not V(unspec) (for ntpsec, which always says V(unspec), the stratum
           is below 16).
       type: bool
       sample: true
