@@ -25,7 +25,9 @@ def get(name):
 
 
 def journal(host):
-    return host.check_output('journalctl -u ntpsec --no-pager -o cat')
+    """ntpd's log since the service last started (its current systemd invocation)."""
+    return host.check_output('journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID '
+                             '--value ntpsec)')
 
 
 # -- NTS servers ---------------------------------------------------------------------------------
@@ -60,7 +62,7 @@ def test_nts_key_and_certificate_files(name):
     address = host.interface('eth0').addresses[0]
     assert 'DNS:%s' % name in text and 'IP Address:%s' % address in text, text
     assert 'TLS Web Server Authentication' in text and 'CA:FALSE' in text
-    assert 'Issuer: CN = timesec.ntp NTS CA' in text
+    assert re.search(r'Issuer: CN ?= ?timesec.ntp NTS CA', text), text
 
 
 @pytest.mark.parametrize('name', sorted(NTS_SERVERS))
@@ -102,11 +104,20 @@ def test_nts_client_configuration(client, server):
     assert 'minclock' not in conf and 'pool' not in conf and 'crypto' not in conf
     ca = host.file(CA_FILE)
     assert (ca.user, ca.mode) == ('root', 0o644)
-    assert 'Subject: CN = timesec.ntp NTS CA' in host.check_output('openssl x509 -in %s -noout -text' % CA_FILE)
+    # The CA that signed the server's certificate: its key identifier is the certificate's issuer key id.
+    ca_text = host.check_output('openssl x509 -in %s -noout -text' % CA_FILE)
+    cert_text = get(server).check_output('openssl x509 -in /etc/ntpsec/cert-chain.pem -noout -text')
+    assert re.search(r'Subject: CN ?= ?timesec.ntp NTS CA', ca_text), ca_text
+    assert key_id(ca_text, 'Subject') == key_id(cert_text, 'Authority') is not None
     log = journal(host)
     assert 'NTSc: Using file %s for root certificates.' % CA_FILE in log
     assert 'NTSc: certificate is valid.' in log
     assert 'certificate invalid' not in log
+
+
+def key_id(text, kind):
+    match = re.search(r'X509v3 %s Key Identifier: *\n\s*(?:keyid:)?([0-9A-F:]+)' % kind, text)
+    return match.group(1) if match else None
 
 
 # -- the client with the wrong CA -----------------------------------------------------------------
