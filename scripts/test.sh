@@ -40,7 +40,7 @@ stage_galaxy() {
 
 stage_molecule() {
   local scenario rc=0
-  for scenario in ${TSN_SCENARIOS:-keygen default}; do
+  for scenario in ${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}; do
     echo "--- molecule test -s $scenario"
     molecule test -s "$scenario" || rc=1
   done
