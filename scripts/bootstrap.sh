@@ -42,6 +42,6 @@ images=$(for scenario in ${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}; do
   [ ! -f "$repo/molecule/$scenario/molecule.yml" ] \
     || grep -o 'image: *timesec-ntp/[a-z0-9]*' "$repo/molecule/$scenario/molecule.yml"
 done | sed 's/.*timesec-ntp\///' | sort -u)
-for image in $(printf '%s\n' debian11 $images | sort -u); do
-  "$here/build-image.sh" "$image"
+printf '%s\n' debian11 "$images" | sort -u | while read -r image; do
+  [ -z "$image" ] || "$here/build-image.sh" "$image"
 done

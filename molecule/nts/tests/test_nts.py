@@ -108,7 +108,8 @@ def test_nts_client_configuration(client, server):
     ca_text = host.check_output('openssl x509 -in %s -noout -text' % CA_FILE)
     cert_text = get(server).check_output('openssl x509 -in /etc/ntpsec/cert-chain.pem -noout -text')
     assert re.search(r'Subject: CN ?= ?timesec.ntp NTS CA', ca_text), ca_text
-    assert key_id(ca_text, 'Subject') == key_id(cert_text, 'Authority') is not None
+    assert key_id(ca_text, 'Subject') is not None
+    assert key_id(ca_text, 'Subject') == key_id(cert_text, 'Authority')
     log = journal(host)
     assert 'NTSc: Using file %s for root certificates.' % CA_FILE in log
     assert 'NTSc: certificate is valid.' in log
@@ -160,4 +161,3 @@ def test_autokey_pair_still_authenticates_by_iff():
     state = wait_authenticated(client, timeout=120)
     assert state['authenticated'], 'tsn-nts-ak-cli: no IFF-authenticated system peer within 120 s: %r' % state
     assert (state['peer']['identity'], state['peer']['ident']) == ('iff', 'tsn-nts-ak-srv')
-
