@@ -57,13 +57,15 @@ class Lab:
         sh('podman', 'rm', '-f', *self.hosts, check=False)
         sh('podman', 'network', 'rm', self.net, check=False)
 
-    def converge(self, extra_vars=(), forks=None, env=None):
-        """Run site.yml; return (seconds, recap lines, output)."""
-        cmd = ['ansible-playbook', '-i', self.inventory, 'timesec.ntp.site']
+    def converge(self, extra_vars=(), forks=None, env=None, playbook='timesec.ntp.site', limit=None):
+        """Run site.yml (or another playbook, relative to the repo); return (seconds, recap lines, output)."""
+        cmd = ['ansible-playbook', '-i', self.inventory, playbook]
         for item in extra_vars:
             cmd += ['-e', item]
         if forks:
             cmd += ['--forks', str(forks)]
+        if limit:
+            cmd += ['--limit', limit]
         start = time.monotonic()
         proc = subprocess.run(cmd, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               env=dict(os.environ, **(env or {})), check=False)
@@ -83,20 +85,36 @@ class Lab:
         system = ntpq.system_info(ntpq.parse_readvars(rv0))
         return ntpq.summarize(system, associations)
 
-    def wait_authenticated(self, timeout=400, interval=1.0):
-        """Seconds from now until each client's identity is verified (None = timed out)."""
+    def wait_until(self, hosts, predicate, timeout=400, interval=1.0):
+        """Seconds from now until predicate(status summary) holds on each host (None = timed out)."""
         start = time.monotonic()
         done = {}
-        while len(done) < len(self.clients) and time.monotonic() - start < timeout:
-            for client in self.clients:
-                if client not in done:
+        while len(done) < len(hosts) and time.monotonic() - start < timeout:
+            for host in hosts:
+                if host not in done:
                     try:
-                        if self.status(client)['identity_verified']:
-                            done[client] = time.monotonic() - start
+                        if predicate(self.status(host)):
+                            done[host] = time.monotonic() - start
                     except Exception:  # ntpq not answering yet
                         pass
             time.sleep(interval)
-        return {client: done.get(client) for client in self.clients}
+        return {host: done.get(host) for host in hosts}
+
+    def wait_authenticated(self, timeout=400, interval=1.0):
+        """Seconds from now until each client's identity is verified (None = timed out)."""
+        return self.wait_until(self.clients, lambda summary: summary['identity_verified'], timeout, interval)
+
+    def ntpd_uptime(self, host):
+        """Seconds ntpd has been running in a container (None when it does not run)."""
+        out = sh('podman', 'exec', host, 'ps', '-o', 'etimes=', '-C', 'ntpd', check=False).stdout.split()
+        return int(out[0]) if out and out[0].isdigit() else None
+
+
+def podman_platform():
+    """podman's version and the image the containers are made from (id, creation date)."""
+    version = sh('podman', 'version', '--format', '{{.Client.Version}}').stdout.strip()
+    image = sh('podman', 'image', 'inspect', '--format', '{{.Id}} {{.Created}}', IMAGE).stdout.split()
+    return 'podman %s, image %s (id %s, built %s)' % (version, IMAGE, image[0][:12], image[1])
 
 
 def machine():

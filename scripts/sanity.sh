@@ -77,8 +77,8 @@ mkdir -p "$dest"
 cd "$dest"
 
 rc=0
-echo "--- ruff check plugins tests"
-ruff check --no-cache plugins tests || rc=1
+echo "--- ruff check plugins tests benchmarks molecule"
+ruff check --no-cache plugins tests benchmarks molecule || rc=1
 echo "--- ansible-test sanity --python $python_version"
 ansible-test sanity --python "$python_version" --requirements --color no "$@" || rc=1
 if [ "${TSN_SANITY_UNITS:-1}" = 1 ]; then

@@ -37,8 +37,9 @@ notes:
   - When several firewalls are active, the order firewalld, ufw, nftables, iptables decides, because
     firewalld and ufw drive nftables or iptables themselves.
 seealso:
-  - role: timesec.ntp.ntp_server
-  - role: timesec.ntp.ntp_client
+  - name: Firewalls
+    description: How the timesec.ntp.ntp_server and timesec.ntp.ntp_client roles use this module.
+    link: https://github.com/timesec/ntp/blob/main/README.md#firewalls
 """
 
 EXAMPLES = r"""
