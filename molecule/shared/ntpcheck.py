@@ -37,3 +37,48 @@ def wait_authenticated(host, timeout=120, interval=4, key='identity_verified'):
         if state['authenticated'] or time.monotonic() > deadline:
             return state
         time.sleep(interval)
+
+
+NTP_UNIX_OFFSET = 2208988800
+
+
+def receive_time(assoc):
+    """Unix time at which ntpd last accepted a packet of this association (its ``rec``), or None."""
+    value = ((assoc or {}).get('variables') or {}).get('rec') or ''
+    try:
+        return int(value.split('.', 1)[0], 16) - NTP_UNIX_OFFSET
+    except ValueError:
+        return None
+
+
+def authenticated_since(state, since):
+    """True when the system peer is authenticated by IFF and its last accepted packet is newer than ``since``.
+
+    ``auth ok`` is the state of the last packet ntpd accepted, so together with a receive time after
+    ``since`` (for example a server restart) it says that a packet sent after that moment passed
+    Autokey authentication; an association that merely kept an old state does not qualify.
+    """
+    peer = state.get('peer')
+    received = receive_time(peer)
+    return bool(state['summary']['identity_verified'] and received is not None and received > since)
+
+
+def wait_state(host, until, timeout=180, interval=2):
+    """Poll ``status(host)`` (with ``peer`` set as in wait_authenticated) until ``until(state)``.
+
+    Returns ``(state, elapsed seconds, satisfied)``; a failing ntpq counts as "not yet".
+    """
+    start = time.monotonic()
+    state = {'summary': {'identity_verified': False, 'authenticated': False}, 'associations': [], 'peer': None}
+    while True:
+        try:
+            state = status(host)
+            state['peer'] = next((a for a in state['associations'] if a['condition'] == 'sys.peer'), None)
+        except (AssertionError, RuntimeError, ntpq.NtpqError) as exc:
+            state = dict(state, error=str(exc)[:200])
+        elapsed = time.monotonic() - start
+        if until(state):
+            return state, elapsed, True
+        if elapsed > timeout:
+            return state, elapsed, False
+        time.sleep(interval)

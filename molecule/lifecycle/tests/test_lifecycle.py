@@ -1,0 +1,579 @@
+"""Issue 7 - lifecycle, faults and secrets - on 1 server + 2 clients after converge (site.yml).
+
+The tests are steps of one story and run in this order (pytest -x stops at the first failure):
+
+  test_00  converge left every client authenticated by IFF
+  test_01  step 1: restart ntpd on the server; every client accepts an authenticated reply from it
+  test_02  steps 3 + 2: renew the server certificate (renewal window 5 days > its 2-day lifetime),
+           keeping host and IFF keys; then stop and start client2's container, whose systemd starts
+           ntpd again; client2 authenticates the renewed certificate, client1 keeps authenticating,
+           neither gets the client role. Meanwhile step 5's wrong-password run on client1.
+  test_03  step 4: rotate the IFF group key with --limit excluding client2; client1 gets the new
+           parameters and authenticates; client2 keeps its old ones (and its running session)
+  test_04  step 5: the wrong client password failed naming ntp_client_crypto_password and changed
+           nothing; regenerate=always with a new password regenerates and re-authenticates
+  test_04b step 4: the client role's verify step, run alone on client2, fails with the evidence
+           (xfail while the role bug it names is there)
+  test_05  step 4, end: client2 fails IFF once its ntpd restarts; a run without --limit heals it
+           (and, as step 5's clean-up, puts client1 back on the scenario's password)
+  test_06  step 7: bad inputs, one test per case; each fails before the host changes
+  test_07  step 6: neither password in any log of the scenario, in any file but /etc/ntp.conf,
+           or in the journal
+
+Independent waits overlap: the bad-input cases run in the background on hosts that no step is
+changing at that time, step 5's wrong-password run goes with client2's container restart, and
+client2's identity failure is awaited while step 5 regenerates client1.
+Waits are bounded; durations are printed and written to $MOLECULE_EPHEMERAL_DIRECTORY/
+lifecycle-times.json, never asserted.
+"""
+
+import glob
+import json
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import testinfra
+
+import lab
+from lab import CLIENT1, CLIENT2, CLIENTS, DEB12, DEB12_IMAGE, EXPORT_DIR, GROUP, INVENTORY, KEYSDIR, SERVER
+from ntpcheck import authenticated_since, status, wait_state
+
+WRONG_PASSWORD = 'Wrong-Client-Pw-4t'
+NEW_PASSWORD = 'New-Client-Pw-2w'
+IFFPAR_LINK = 'ntpkey_iffpar_' + GROUP
+SERVER_LINKS = {'host': 'ntpkey_host_' + SERVER, 'cert': 'ntpkey_cert_' + SERVER, 'iffkey': 'ntpkey_iffkey_' + GROUP}
+SERVER_SUBJECT = '%s@%s' % (SERVER, GROUP)
+
+
+# --- step 7's table ------------------------------------------------------------------------------
+
+class Case:
+    def __init__(self, cid, target, extra_vars=None, expect=(), drop=(), role='ntp_servers', check=False, skip=None):
+        self.id, self.target, self.extra_vars, self.expect = cid, target, extra_vars, expect
+        self.drop, self.role, self.check, self.skip = drop, role, check, skip
+
+    def __repr__(self):
+        return self.id
+
+
+# The client cases run on client2 while it waits out its identity failure (step 4), the server's
+# while step 5 runs on client1: neither host changes in the meantime.
+NOT_A_PASSWORD = "must be a non-empty string without whitespace, '#' or quotes"
+NTPSEC = 'Debian 12 ships ntpsec'
+AUTOKEY_HOSTS = 'Run the Autokey roles on Debian 11 or Ubuntu 22.04 hosts'
+CASES = [
+    Case('client-password-whitespace', CLIENT2, {'ntp_client_crypto_password': 'Bad Space-Pw-6r'},
+         ['ntp_client_crypto_password ' + NOT_A_PASSWORD, 'Choose another password']),
+    Case('server-password-hash', SERVER, {'ntp_server_crypto_password': 'Bad#Hash-Pw-2c'},
+         ['ntp_server_crypto_password ' + NOT_A_PASSWORD, 'Choose another password']),
+    Case('client-password-quote', CLIENT2, {'ntp_client_crypto_password': 'Bad"Quote-Pw-9d'},
+         ['ntp_client_crypto_password ' + NOT_A_PASSWORD]),
+    Case('client-password-missing', CLIENT2, drop=['ntp_client_crypto_password'],
+         expect=['missing required arguments: ntp_client_crypto_password']),
+    Case('client-servers-empty', CLIENT2, {'ntp_client_servers': []},
+         ['ntp_client_servers is empty: list the ntp servers']),
+    Case('client-server-unknown', CLIENT2, {'ntp_client_servers': ['nosuch-server']},
+         ['No IFF client parameters for nosuch-server', 'run the timesec.ntp.ntp_server role on those servers first']),
+    Case('client-server-unresolvable', CLIENT2,
+         {'ntp_client_servers': [{'name': SERVER, 'address': 'nosuch.invalid'}], 'ntp_client_verify_timeout': 20},
+         ['nosuch.invalid'],
+         skip='role bug: an address that does not resolve passes preflight; the role rewrites ntp.conf and '
+              'restarts ntpd before the verify step fails (see the lifecycle report)'),
+    Case('server-network-not-cidr', SERVER, {'ntp_server_allowed_networks': ['10.89.0.0/33']},
+         ["invalid network '10.89.0.0/33'", 'write it as a CIDR such as 192.168.122.0/24']),
+    Case('server-network-host-bits', SERVER, {'ntp_server_allowed_networks': ['10.89.0.7/24']},
+         ['has host bits set', 'with the host bits zero']),
+    Case('server-group-slash', SERVER, {'ntp_server_group_name': 'lab/one'},
+         ['ntp_server_group_name is', "use letters, digits, '.', '-' or '_' only (no '/'"]),
+    Case('client-lifetime-negative', CLIENT2, {'ntp_client_cert_lifetime': -5},
+         ['ntp_client_cert_lifetime is -5: it must be a whole number of at least 1']),
+    Case('server-renew-window-negative', SERVER, {'ntp_server_cert_renew_before_days': -1},
+         ['ntp_server_cert_renew_before_days is -1: it must be a whole number of at least 0']),
+    Case('client-firewall-unknown', CLIENT2, {'ntp_client_firewall': 'shorewall'},
+         ['ntp_client_firewall', 'auto, iptables, nftables, firewalld, ufw, none']),
+    Case('server-firewall-missing-no-install', SERVER, {'ntp_server_firewall': 'firewalld', 'ntp_server_firewall_install': False},
+         ['firewalld is not installed on this host and ntp_server_firewall_install is false']),
+    # ntpsec: the controller is Debian 12 - check mode, connection local, server and client role.
+    Case('ntpsec-localhost-server-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], check=True),
+    Case('ntpsec-localhost-client-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], role='ntp_clients', check=True),
+    # ... and, when the image exists, a real run on a throwaway Debian 12 container.
+    Case('ntpsec-debian12-container', DEB12, expect=[NTPSEC, AUTOKEY_HOSTS]),
+]
+CASE_PASSWORDS = {'case password with whitespace': 'Bad Space-Pw-6r', "case password with '#'": 'Bad#Hash-Pw-2c',
+                  'case password with a quote': 'Bad"Quote-Pw-9d'}
+
+
+# --- the shared state of the story ---------------------------------------------------------------
+
+class Lab:
+    def __init__(self):
+        self.hosts = {name: testinfra.get_host('podman://' + name) for name in (SERVER,) + CLIENTS}
+        self.server_password = lab.group_vars('ntp_servers')['ntp_server_crypto_password']
+        self.client_password = lab.group_vars('ntp_clients')['ntp_client_crypto_password']
+        self.pool = ThreadPoolExecutor(max_workers=6)
+        self.groups = {}     # case group -> Future of {case id: result}
+        self.case_group = {}  # case id -> case group
+        self.pending = {}    # name -> Future started by one step, awaited by a later one
+        self.times = {}
+        self.notes = {}
+        self.keep = {}       # values one step leaves for a later one
+
+    def time(self, label, seconds):
+        self.times[label] = round(seconds, 1)
+        lab.log('time: %s = %.1f s' % (label, seconds))
+
+    def note(self, label, value):
+        self.notes[label] = value
+        lab.log('note: %s = %s' % (label, value))
+
+    def start_cases(self, group, cases):
+        assert group not in self.groups
+        self.case_group.update((case.id, group) for case in cases)
+        self.groups[group] = self.pool.submit(run_case_group, self, list(cases))
+
+    def cases_done(self, group, timeout=600):
+        if group in self.groups:
+            self.groups[group].result(timeout=timeout)
+
+    def state(self, name):
+        state = status(self.hosts[name])
+        state['peer'] = next((a for a in state['associations'] if a['condition'] == 'sys.peer'), None)
+        return state
+
+
+@pytest.fixture(scope='module')
+def life():
+    subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    os.makedirs(lab.WORK, exist_ok=True)
+    started = time.monotonic()
+    the_lab = Lab()
+    yield the_lab
+    the_lab.pool.shutdown(wait=True, cancel_futures=True)
+    subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    the_lab.time('verify total', time.monotonic() - started)
+    report = {'times_s': the_lab.times, 'notes': the_lab.notes}
+    with open(os.path.join(lab.EPHEMERAL, 'lifecycle-times.json'), 'w') as handle:
+        json.dump(report, handle, indent=2, default=str)
+    lab.log('report: ' + json.dumps(report, indent=2, default=str))
+
+
+def brief(state):
+    """A state as one line for assertion messages (no secrets in it)."""
+    peer = state.get('peer') or next(iter(state.get('associations') or []), {}) or {}
+    return 'summary=%s condition=%s auth=%s flags=%s flash=%s reach=%s error=%s' % (
+        state.get('summary'), peer.get('condition'), peer.get('auth'), (peer.get('flags') or {}).get('names'),
+        peer.get('flash'), peer.get('reach_register'), state.get('error'))
+
+
+def server_cert_expiry(state):
+    """What a client's ntpd holds as the server certificate's expiry (ntp_status_info's view)."""
+    return [c['expires'] for c in state['system']['certificates'] if c['subject'] == SERVER_SUBJECT]
+
+
+def minute(when):
+    return when.strftime('%Y-%m-%dT%H:%M:00+00:00')
+
+
+def wait_all(the_lab, predicate_by_host, timeout):
+    """wait_state on several hosts at once; {host: (state, elapsed, satisfied)}."""
+    futures = {name: the_lab.pool.submit(wait_state, the_lab.hosts[name], predicate, timeout)
+               for name, predicate in predicate_by_host.items()}
+    return {name: future.result() for name, future in futures.items()}
+
+
+def iffpar_sha(name):
+    return lab.keys_file_sha(name, IFFPAR_LINK)
+
+
+def export_sha():
+    return lab.controller_sha(os.path.join(EXPORT_DIR, SERVER, 'ntpkey_iffpar'))
+
+
+def keys_listing(name):
+    return lab.out(name, 'ls -la --time-style=full-iso %s' % KEYSDIR)
+
+
+# --- the steps -------------------------------------------------------------------------------------
+
+def test_00_converged_and_authenticated(life):
+    results = wait_all(life, {name: (lambda s: s['summary']['identity_verified']) for name in CLIENTS}, 120)
+    for name, (state, _elapsed, ok) in results.items():
+        assert ok, '%s is not authenticated by IFF after converge: %s' % (name, brief(state))
+        peer = state['peer']
+        assert peer['identity'] == 'iff' and peer['host'] == SERVER_SUBJECT and peer['ident'] == GROUP
+        assert {'CERT', 'VRFY', 'IFF', 'PROV'} <= set(peer['flags']['names'])
+    # The converge's certificate is the short one of the inventory (2 days): step 3 renews it.
+    not_after = lab.cert_not_after(SERVER, SERVER_LINKS['cert'])
+    left = not_after.timestamp() - time.time()
+    assert 86400 < left <= 2 * 86400, 'server certificate expires in %.0f s, expected about 2 days' % left
+
+
+def test_01_server_restart(life):
+    """Step 1: clients accept authenticated replies from a restarted server within a bounded wait."""
+    life.start_cases('ntpsec', [c for c in CASES if c.target in ('localhost', DEB12)])
+    flags_before = {name: life.state(name)['peer']['flags']['hex'] for name in CLIENTS}
+    pid_before = lab.ntpd_pid(SERVER)
+    lab.sh(SERVER, 'systemctl restart ntp')
+    restarted = time.time()
+    pid_after = lab.ntpd_pid(SERVER)
+    assert pid_after not in ('0', pid_before), 'ntpd on the server did not restart (MainPID %s -> %s)' % (pid_before, pid_after)
+
+    lost = {name: set() for name in CLIENTS}
+
+    def since_restart(name):
+        def check(state):
+            lost[name].add(bool(state['summary']['identity_verified']))
+            return authenticated_since(state, restarted)
+        return check
+
+    results = wait_all(life, {name: since_restart(name) for name in CLIENTS}, 120)
+    for name, (state, elapsed, ok) in results.items():
+        assert ok, '%s: no IFF-authenticated reply from the restarted server within 120 s: %s' % (name, brief(state))
+        life.time('step 1: %s authenticated reply after server restart' % name, elapsed)
+        life.note('step 1: %s flags before/after server restart' % name, (flags_before[name], state['peer']['flags']['hex']))
+        life.note('step 1: %s lost authentication while waiting' % name, False in lost[name])
+
+
+def restart_client_container(life, name, expected_expiry):
+    """Step 2: podman stop/start; systemd starts ntpd; a fresh Autokey exchange follows."""
+    start = time.monotonic()
+    started_before, started_after = lab.restart_container(name)
+    life.time('step 2: podman stop+start %s' % name, time.monotonic() - start)
+    active, active_after, ok_active = lab.wait_for(
+        'ntpd active on ' + name, lambda: lab.sh(name, 'systemctl is-active ntp', check=False).stdout.strip() == 'active', 60)
+    enabled = lab.sh(name, 'systemctl is-enabled ntp', check=False).stdout.strip()
+    state, elapsed, ok = wait_state(
+        life.hosts[name], lambda s: s['summary']['identity_verified'] and expected_expiry in server_cert_expiry(s), 180)
+    return {'started': (started_before, started_after), 'ntpd_active': ok_active, 'enabled': enabled,
+            'state': state, 'ok': ok, 'since_start': time.monotonic() - start, 'auth_elapsed': elapsed}
+
+
+def test_02_certificate_renewal_then_client_container_restart(life):
+    """Step 3 (renewal keeps the keys, clients need no client role) and step 2 (client container restart)."""
+    links = {part: lab.link_target(SERVER, link) for part, link in SERVER_LINKS.items()}
+    key_sha = {part: lab.keys_file_sha(SERVER, SERVER_LINKS[part]) for part in ('host', 'iffkey')}
+    not_after = lab.cert_not_after(SERVER, SERVER_LINKS['cert'])
+    server_pid = lab.ntpd_pid(SERVER)
+    client1 = {'conf': lab.conf_sha(CLIENT1), 'keys': keys_listing(CLIENT1), 'iffpar': iffpar_sha(CLIENT1)}
+
+    run = lab.run_playbook('step3-renew-server-cert', limit=SERVER, extra_vars={'ntp_server_cert_renew_before_days': 5})
+    renewed = time.time()
+    life.time('step 3: renewal run (server only)', run.seconds)
+    assert run.rc == 0, run.errors()
+    assert run.recap[SERVER]['failed'] == 0 and run.recap[SERVER]['changed'] >= 1, run.recap
+
+    new_not_after = lab.cert_not_after(SERVER, SERVER_LINKS['cert'])
+    expected_expiry = minute(new_not_after)
+    # Step 2 starts now (after the server runs the renewed certificate), alongside the checks below.
+    container = life.pool.submit(restart_client_container, life, CLIENT2, expected_expiry)
+
+    assert new_not_after > not_after, 'certificate not renewed: notAfter %s -> %s' % (not_after, new_not_after)
+    assert lab.link_target(SERVER, SERVER_LINKS['host']) == links['host'], 'the host key link moved'
+    assert lab.keys_file_sha(SERVER, SERVER_LINKS['host']) == key_sha['host'], 'the host key changed'
+    assert lab.link_target(SERVER, SERVER_LINKS['iffkey']) == links['iffkey'], 'the IFF key link moved'
+    assert lab.keys_file_sha(SERVER, SERVER_LINKS['iffkey']) == key_sha['iffkey'], 'the IFF group key changed'
+    life.note('step 3: certificate link target before/after renewal', (links['cert'], lab.link_target(SERVER, SERVER_LINKS['cert'])))
+    life.note('step 3: certificate notAfter before/after', (not_after.isoformat(), new_not_after.isoformat()))
+    assert lab.ntpd_pid(SERVER) != server_pid, 'ntpd on the server was not restarted onto the renewed certificate'
+    _reported, _waited, ok = lab.wait_for('server reports its renewed certificate', lambda: [
+        c['expires'] for c in status(life.hosts[SERVER])['system']['certificates'] if c['subject'] == SERVER_SUBJECT
+        and c['expires'] == expected_expiry], 30)
+    assert ok, 'ntpd on the server does not report the renewed certificate (expected expiry %s)' % expected_expiry
+
+    # client1 was not touched: it keeps authenticating the restarted server with the renewed certificate.
+    state, elapsed, ok = wait_state(life.hosts[CLIENT1], lambda s: authenticated_since(s, renewed), 120)
+    assert ok, 'client1 lost IFF authentication after the renewal: %s' % brief(state)
+    life.time('step 3: client1 authenticated reply after renewal restart', elapsed)
+    life.note('step 3: server certificate expiry cached by the running client1', server_cert_expiry(state))
+    assert {'conf': lab.conf_sha(CLIENT1), 'keys': keys_listing(CLIENT1), 'iffpar': iffpar_sha(CLIENT1)} == client1, \
+        'client1 changed although the client role did not run'
+    # client1 is quiet from now until step 4: step 5's wrong-password run goes now.
+    life.pending['wrong password'] = life.pool.submit(wrong_password_run, life)
+
+    result = container.result(timeout=400)
+    assert result['started'][0] != result['started'][1], 'client2 container did not restart: %s' % (result['started'],)
+    assert result['ntpd_active'], 'systemd did not start ntpd again after the container restart'
+    assert result['enabled'] == 'enabled'
+    assert result['ok'], ('client2 did not authenticate the renewed server certificate (expiry %s) within 180 s '
+                          'after its container restart: %s, certificates %s'
+                          % (expected_expiry, brief(result['state']), server_cert_expiry(result['state'])))
+    life.time('step 2: client2 authenticated, from podman stop', result['since_start'])
+
+
+def wrong_password_run(life):
+    """Step 5, first half: re-run the client role on client1 with another password."""
+    conf, pid, before = lab.conf_sha(CLIENT1), lab.ntpd_pid(CLIENT1), lab.snapshot(CLIENT1)
+    started = time.time()
+    run = lab.run_playbook('step5-wrong-password', limit=CLIENT1, extra_vars={'ntp_client_crypto_password': WRONG_PASSWORD})
+    after = lab.snapshot(CLIENT1)
+    state, elapsed, ok = wait_state(life.hosts[CLIENT1], lambda s: authenticated_since(s, started), 120)
+    return {'run': run, 'conf': (conf, lab.conf_sha(CLIENT1)), 'pid': (pid, lab.ntpd_pid(CLIENT1)),
+            'snapshot': (before, after), 'state': state, 'authenticated': ok}
+
+
+def excluded_client_fails(life, name, restarted):
+    """Wait for the identity failure of the client that missed the IFF rotation (its ntpd restarted),
+    then run the client role's verify step there with a short timeout: it must fail with the evidence."""
+    line, elapsed, seen = lab.wait_for(
+        'identity failure on ' + name,
+        lambda: 'crypto_iff: identity not verified' in lab.journal_since(name, restarted - 1), 150)
+    result = {'seen': seen, 'elapsed': elapsed, 'after': life.state(name)}
+    if seen:
+        result['verify'] = lab.run_playbook('step4-verify-step-on-excluded-client', limit=name, playbook=lab.VERIFY_PLAYBOOK,
+                                            extra_vars={'ntp_client_verify_timeout': 10, 'ntp_client_verify_delay': 2})
+    return result
+
+
+def test_03_iff_rotation_with_one_client_excluded(life):
+    """Step 4: rotate the IFF group key with --limit excluding client2."""
+    life.keep['wrong password'] = life.pending.pop('wrong password').result(timeout=400)  # client1 changes now
+    iffkey_link = lab.link_target(SERVER, SERVER_LINKS['iffkey'])
+    iffkey_sha = lab.keys_file_sha(SERVER, SERVER_LINKS['iffkey'])
+    old_export = export_sha()
+    old = {name: {'sha': iffpar_sha(name), 'pid': lab.ntpd_pid(name)} for name in CLIENTS}
+    assert old[CLIENT1]['sha'] == old[CLIENT2]['sha'] == old_export
+
+    run = lab.run_playbook('step4-rotate-iff-key', limit='all:!' + CLIENT2, extra_vars={'ntp_server_rotate_iff_key': True})
+    life.time('step 4: rotation run (server + client1, with client1 verify)', run.seconds)
+    assert run.rc == 0, run.errors()
+    assert CLIENT2 not in run.recap, run.recap
+    assert run.recap[SERVER]['changed'] >= 1 and run.recap[CLIENT1]['changed'] >= 1, run.recap
+
+    new_export = export_sha()
+    assert lab.keys_file_sha(SERVER, SERVER_LINKS['iffkey']) != iffkey_sha, 'the IFF group key did not change'
+    assert new_export != old_export, 'the exported IFF client parameters did not change'
+    assert iffpar_sha(CLIENT1) == new_export, 'client1 does not carry the new IFF client parameters'
+    assert iffpar_sha(CLIENT2) == old[CLIENT2]['sha'], 'client2 (excluded) got new parameters'
+    assert lab.ntpd_pid(CLIENT2) == old[CLIENT2]['pid'], 'ntpd on client2 (excluded) was restarted'
+    assert lab.ntpd_pid(CLIENT1) != old[CLIENT1]['pid'], 'ntpd on client1 did not restart onto the new parameters'
+    life.note('step 4: server IFF key link target before/after rotation (filestamp)',
+              (iffkey_link, lab.link_target(SERVER, SERVER_LINKS['iffkey'])))
+    life.note('step 4: client1 iffpar link target after rotation', lab.link_target(CLIENT1, IFFPAR_LINK))
+    state = life.state(CLIENT1)
+    assert state['summary']['identity_verified'], 'client1 not authenticated with the new parameters: %s' % brief(state)
+
+    # client2 missed the rotation and still runs its old session: restart its ntpd (as a reboot would)
+    # and wait for the identity failure while step 5 runs on client1. Server and client2 are quiet
+    # until the end of step 5: their bad-input cases run meanwhile.
+    life.keep['client2 before its restart'] = life.state(CLIENT2)
+    lab.sh(CLIENT2, 'systemctl restart ntp')
+    life.pending['client2 failure'] = life.pool.submit(excluded_client_fails, life, CLIENT2, time.time())
+    life.start_cases('server', [c for c in CASES if c.target == SERVER])
+    life.start_cases('client2', [c for c in CASES if c.target == CLIENT2])
+
+
+def test_04_wrong_client_password_then_regenerate(life):
+    """Step 5 on client1 (the wrong-password run went during step 2, see test_02)."""
+    wrong = life.keep['wrong password']
+    run = wrong['run']
+    life.time('step 5: wrong-password run', run.seconds)
+    assert run.rc not in (0, -1), run
+    assert run.says('ntp_client_crypto_password does not decrypt the existing keys'), run.errors()
+    assert run.says('-e ntp_client_regenerate=always'), run.errors()
+    assert run.says('ntp.conf and the running ntpd were left unchanged'), run.errors()
+    assert run.recap[CLIENT1]['failed'] == 1 and run.recap[CLIENT1]['changed'] == 0, run.recap
+    assert wrong['snapshot'][0] == wrong['snapshot'][1], 'client1 changed after the failed run'
+    assert wrong['conf'][0] == wrong['conf'][1], 'ntp.conf changed'
+    assert wrong['pid'][0] == wrong['pid'][1] != '0', 'ntpd was restarted or stopped: MainPID %s -> %s' % wrong['pid']
+    assert wrong['authenticated'], 'client1 is no longer authenticated after the failed run: %s' % brief(wrong['state'])
+
+    life.keep['client1 conf'] = conf = lab.conf_sha(CLIENT1)
+    pid = lab.ntpd_pid(CLIENT1)
+    host_link = lab.link_target(CLIENT1, 'ntpkey_host_' + CLIENT1)
+
+    run = lab.run_playbook('step5-regenerate-new-password', limit=CLIENT1,
+                           extra_vars={'ntp_client_crypto_password': NEW_PASSWORD, 'ntp_client_regenerate': 'always'})
+    life.time('step 5: regenerate=always run with the new password (with verify)', run.seconds)
+    assert run.rc == 0, run.errors()
+    assert run.recap[CLIENT1]['failed'] == 0 and run.recap[CLIENT1]['changed'] >= 1, run.recap
+    assert lab.link_target(CLIENT1, 'ntpkey_host_' + CLIENT1) != host_link, 'the host key was not regenerated'
+    assert lab.conf_sha(CLIENT1) != conf, 'ntp.conf still holds the old password'
+    assert lab.ntpd_pid(CLIENT1) != pid, 'ntpd was not restarted onto the new keys'
+    state = life.state(CLIENT1)
+    assert state['summary']['identity_verified'], 'client1 not authenticated after regeneration: %s' % brief(state)
+
+
+def test_04b_verify_step_reports_the_identity_failure(life):
+    """Step 4: the role's verify step (tasks_from: verify) on the client with stale parameters fails with evidence."""
+    failure = life.pending['client2 failure'].result(timeout=400)
+    assert failure['seen'], 'no identity failure to report (see test_05)'
+    run = failure['verify']
+    assert run.rc not in (0, -1), 'verify passed on a client that cannot authenticate: %r' % run
+    if run.says('do_last() takes 2 positional arguments but 3 were given'):
+        pytest.xfail('role bug: roles/ntp_client/tasks/verify.yml "Fail with the evidence" calls last(8), which '
+                     'ansible.builtin.last does not take, so a verify timeout fails with a template error instead '
+                     'of the evidence; fix: (... | list)[-8:]')
+    assert run.says('No IFF-authenticated system peer after 10 s.'), run.errors()
+    assert run.says('crypto_iff: identity not verified'), run.errors()
+
+
+def test_05_excluded_client_fails_then_full_run_heals(life):
+    """Step 4, end: client2 fails once its ntpd restarts; site.yml without --limit heals it."""
+    failure = life.pending.pop('client2 failure').result(timeout=400)
+    life.note('step 4: client2 (excluded) still authenticated with its old session before its ntpd restart',
+              life.keep['client2 before its restart']['summary']['identity_verified'])
+    assert failure['seen'], ('client2 logged no "crypto_iff: identity not verified" within 150 s of its ntpd '
+                             'restart: %s' % brief(failure['after']))
+    life.time('step 4: client2 identity failure after its ntpd restart', failure['elapsed'])
+    after = failure['after']
+    assert not after['summary']['authenticated'], 'client2 still authenticated: %s' % brief(after)
+    flags = [name for a in after['associations'] for name in (a.get('flags') or {}).get('names', [])]
+    assert after['associations'] and 'VRFY' not in flags, 'client2 has the VRFY flag with stale parameters: %s' % brief(after)
+
+    # site.yml without --limit. client1 also gets ntp_client_regenerate=always, from an extra inventory
+    # source (host variable), to go back from step 5's password to the scenario's.
+    life.cases_done('server')  # both change in this run
+    life.cases_done('client2')
+    revert = lab.inventory_file('revert-client1', {'ntp_clients': {'hosts': {CLIENT1: {'ntp_client_regenerate': 'always'}}}})
+    pid = lab.ntpd_pid(CLIENT2)
+    run = lab.run_playbook('step4-heal-full-run', inventories=(INVENTORY, revert))
+    life.time('step 4: healing run without --limit (with verify)', run.seconds)
+    assert run.rc == 0, run.errors()
+    assert run.recap[SERVER] == dict(run.recap[SERVER], changed=0, failed=0), run.recap
+    assert run.recap[CLIENT2]['changed'] >= 1 and run.recap[CLIENT2]['failed'] == 0, run.recap
+    assert run.recap[CLIENT1]['failed'] == 0, run.recap
+    assert iffpar_sha(CLIENT2) == export_sha(), 'client2 did not get the new IFF client parameters'
+    assert lab.ntpd_pid(CLIENT2) != pid
+    assert lab.conf_sha(CLIENT1) == life.keep['client1 conf'], 'client1 is not back on the scenario password'
+    for name in CLIENTS:
+        state = life.state(name)
+        assert state['summary']['identity_verified'], '%s not authenticated after the full run: %s' % (name, brief(state))
+
+
+# --- step 7 ----------------------------------------------------------------------------------------
+
+def case_inventories(the_lab, case):
+    if case.target == 'localhost':
+        host = {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': '/usr/bin/python3'}}
+    elif case.target == DEB12:
+        host = {DEB12: {'ansible_connection': 'podman', 'ansible_podman_executable': 'podman'}}
+    elif case.drop:
+        return (lab.copy_inventory(case.id, drop=case.drop),)
+    else:
+        return (INVENTORY,)
+    data = {'all': {
+        'vars': {'ansible_become': False,
+                 'ntp_server_crypto_password': the_lab.server_password,
+                 'ntp_client_crypto_password': the_lab.client_password,
+                 'ntp_server_export_dir': os.path.join(lab.WORK, 'cases', case.id, 'export'),
+                 'ntp_client_export_dir': EXPORT_DIR,
+                 'ntp_client_servers': [SERVER]},
+        'children': {case.role: {'hosts': host}}}}
+    return (lab.inventory_file(case.id, data),)
+
+
+def run_case(the_lab, case):
+    if case.skip:
+        return {'skipped': case.skip}
+    if case.target == DEB12:
+        if not lab.image_exists(DEB12_IMAGE):
+            return {'skipped': 'image %s does not exist (the localhost cases cover ntpsec)' % DEB12_IMAGE}
+        subprocess.run(['podman', 'run', '-d', '--rm', '--name', DEB12, '--hostname', DEB12, '--network', 'none',
+                        '--cap-add', 'NET_ADMIN', '--systemd=always', DEB12_IMAGE, '/sbin/init'],
+                       check=True, stdout=subprocess.DEVNULL, timeout=120)
+    try:
+        if case.target == DEB12:
+            lab.wait_for('Debian 12 container answers', lambda: lab.sh(DEB12, 'true', check=False).returncode == 0, 60)
+        extra = (os.path.join(lab.WORK, 'cases', case.id, 'export'),) if case.target in ('localhost', DEB12) else ()
+        before = lab.snapshot(case.target, extra)
+        run = lab.run_playbook('case-' + case.id, limit=case.target, extra_vars=case.extra_vars,
+                               inventories=case_inventories(the_lab, case), check=case.check, timeout=300)
+        after = lab.snapshot(case.target, extra)
+        return {'run': run, 'before': before, 'after': after}
+    finally:
+        if case.target == DEB12:
+            subprocess.run(['podman', 'rm', '-f', '-t', '1', DEB12], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def run_case_group(the_lab, cases):
+    """The cases of one target, one after the other (so each before/after pair is its own)."""
+    results = {}
+    for case in cases:
+        try:
+            results[case.id] = run_case(the_lab, case)
+        except Exception as exc:  # reported by the case's test
+            results[case.id] = {'error': repr(exc)}
+    return results
+
+
+@pytest.mark.parametrize('case', CASES, ids=[c.id for c in CASES])
+def test_06_bad_input(life, case):
+    """Step 7: the run fails before the host changes, with a message naming the fix."""
+    group = life.case_group.get(case.id)
+    if group is None:  # not started by an earlier step (e.g. run alone): run it now
+        result = run_case(life, case)
+    else:
+        result = life.groups[group].result(timeout=600)[case.id]
+    if 'skipped' in result:
+        pytest.skip(result['skipped'])
+    assert 'error' not in result, result.get('error')
+    run = result['run']
+    life.time('step 7: case %s' % case.id, run.seconds)
+    assert run.rc not in (0, -1), 'the run did not fail: %r' % run
+    assert run.recap.get(case.target, {}).get('failed') == 1, run.recap
+    assert run.recap[case.target]['changed'] == 0, run.recap
+    for text in case.expect:
+        assert run.says(text), 'message lacks %r: %s' % (text, run.errors())
+    assert result['after'] == result['before'], 'the host changed:\n--- before\n%s\n--- after\n%s' % (
+        result['before'], result['after'])
+
+
+# --- step 6 ----------------------------------------------------------------------------------------
+
+def test_07_no_secret_in_logs_files_or_journal(life):
+    """Step 6: neither password (nor the other ones the scenario used) leaks anywhere."""
+    secrets = {'ntp_server_crypto_password': life.server_password,
+               'ntp_client_crypto_password': life.client_password,
+               'step 5 wrong password': WRONG_PASSWORD,
+               'step 5 new password': NEW_PASSWORD}
+    secrets.update(CASE_PASSWORDS)
+
+    # Logs: ANSIBLE_LOG_PATH (create, converge and every run of these tests, -vvv with diffs) and the
+    # full output of each run of the tests.
+    assert lab.ANSIBLE_LOG and os.path.isfile(lab.ANSIBLE_LOG), 'ANSIBLE_LOG_PATH is not set to a file'
+    with open(lab.ANSIBLE_LOG, errors='replace') as handle:
+        main_log = handle.read()
+    assert 'AnsiballZ_ntp_keygen.py' in main_log, 'the log does not show -vvv module transfers of ntp_keygen'
+    assert '--- before' in main_log, 'the log holds no diff (--diff / ANSIBLE_DIFF_ALWAYS not in effect)'
+    assert 'TASK [timesec.ntp.ntp_common : Template ntp.conf]' in main_log
+    logs = [lab.ANSIBLE_LOG] + sorted(glob.glob(os.path.join(lab.LOGS, '*.log')))
+    assert len(logs) > 10, 'expected the output of every ansible-playbook run of the tests: %s' % logs
+    leaks = []
+    for path in logs:
+        with open(path, errors='replace') as handle:
+            text = handle.read()
+        leaks += ['%s in %s' % (label, path) for label, secret in secrets.items()
+                  if any(v in text for v in lab.secret_variants(secret))]
+    # The search finds a password where it is (the scenario's inventory), so an empty result means something.
+    with open(os.path.join(INVENTORY, 'group_vars', 'ntp_servers')) as handle:
+        assert life.server_password in handle.read()
+    assert leaks == [], 'passwords in logs: %s' % leaks
+    life.note('step 6: log files searched', len(logs))
+    life.note('step 6: bytes of ANSIBLE_LOG_PATH', len(main_log))
+
+    # The controller's export directory holds only public parameters.
+    for path in glob.glob(os.path.join(EXPORT_DIR, '*', '*')):
+        with open(path, errors='replace') as handle:
+            text = handle.read()
+        assert not [label for label, secret in secrets.items() if secret in text], path
+
+    # Hosts: the whole filesystem but /proc, /sys and /dev.
+    own = {SERVER: 'ntp_server_crypto_password', CLIENT1: 'ntp_client_crypto_password',
+           CLIENT2: 'ntp_client_crypto_password'}
+
+    def scan(name):
+        foreign = [secret for label, secret in secrets.items() if label != own[name]]
+        return lab.files_containing(name, foreign), lab.files_containing(name, [secrets[own[name]]])
+
+    scans = {name: life.pool.submit(scan, name) for name in own}
+    for name, future in scans.items():
+        foreign_files, own_files = future.result(timeout=600)
+        assert foreign_files == [], '%s: files holding a password that does not belong there: %s' % (name, foreign_files)
+        assert own_files == ['/etc/ntp.conf'], '%s: files holding its own password: %s' % (name, own_files)
+        journal = lab.sh(name, 'journalctl --no-pager -o verbose', check=False, timeout=300).stdout
+        assert 'ntpd' in journal, '%s: the journal could not be read, so this check would prove nothing' % name
+        found = [label for label, secret in secrets.items() if any(v in journal for v in lab.secret_variants(secret))]
+        assert found == [], '%s: passwords in the journal: %s' % (name, found)
