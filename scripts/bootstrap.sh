@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what the lab and the test suite need on a Debian 12 machine (run as root):
-# podman + runc + debootstrap from apt, the Python tooling in a cached venv, the Debian 11
-# container image, and a collections tree that holds this checkout as timesec.ntp.
+# podman + runc + debootstrap from apt, the Python tooling in a cached venv, the container
+# images (Debian 11 for the lab, plus every timesec-ntp/* image the Molecule scenarios to run
+# name: TSN_SCENARIOS, default TSN_DEFAULT_SCENARIOS from env.sh), and a collections tree that
+# holds this checkout as timesec.ntp.
 # Idempotent and quiet when everything is in place. Source scripts/env.sh afterwards.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,4 +37,11 @@ fi
 mkdir -p "$TSN_COLLECTIONS/ansible_collections/timesec"
 ln -sfn "$repo" "$TSN_COLLECTIONS/ansible_collections/timesec/ntp"
 
-"$here/build-image.sh" bullseye timesec-ntp/debian11
+# Each image is built once (debootstrap, ~70 s) and reused afterwards.
+images=$(for scenario in ${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}; do
+  [ ! -f "$repo/molecule/$scenario/molecule.yml" ] \
+    || grep -o 'image: *timesec-ntp/[a-z0-9]*' "$repo/molecule/$scenario/molecule.yml"
+done | sed 's/.*timesec-ntp\///' | sort -u)
+printf '%s\n' debian11 "$images" | sort -u | while read -r image; do
+  [ -z "$image" ] || "$here/build-image.sh" "$image"
+done

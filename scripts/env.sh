@@ -18,4 +18,7 @@ export TSN_COLLECTION_DIR="$TSN_COLLECTIONS/ansible_collections/timesec/ntp"
 export ANSIBLE_HOME="$TSN_COLLECTIONS/ansible-home"
 case ":$PATH:" in *":$TSN_VENV/bin:"*) ;; *) export PATH="$TSN_VENV/bin:$PATH" ;; esac
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}"
+# The Molecule scenarios of the suite (scripts/test.sh), in order; TSN_SCENARIOS overrides it.
+# scripts/bootstrap.sh builds the images they name.
+export TSN_DEFAULT_SCENARIOS="keygen default firewall lifecycle nts"
 export PY_COLORS="${PY_COLORS:-0}"

@@ -44,7 +44,7 @@ stage_galaxy() {
 stage_molecule() {
   local scenario rc=0 logs pids=() names=() i
   logs=$(mktemp -d)
-  for scenario in ${TSN_SCENARIOS:-keygen default firewall lifecycle}; do
+  for scenario in ${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}; do
     while [ "$(jobs -rp | wc -l)" -ge "${TSN_MOLECULE_JOBS:-2}" ]; do sleep 2; done
     echo "--- molecule test -s $scenario (started at +$((SECONDS - start)) s)"
     ( s=$SECONDS; molecule test -s "$scenario" > "$logs/$scenario.log" 2>&1; r=$?

@@ -1,4 +1,4 @@
-"""Helpers for the testinfra suites: read a live ntpd through ntpq and wait for Autokey.
+"""Helpers for the testinfra suites: read a live ntpd through ntpq and wait for Autokey or NTS.
 
 Shared by every Molecule scenario (each scenario's tests/conftest.py puts this directory
 on sys.path). The ntpq parsing is the collection's own (plugins/module_utils/ntpq.py, the
@@ -23,8 +23,9 @@ def status(host):
     return {'system': system, 'associations': associations, 'summary': ntpq.summarize(system, associations)}
 
 
-def wait_authenticated(host, timeout=120, interval=4):
-    """Poll until the system peer is authenticated (auth ok, VRFY) with a verified identity.
+def wait_authenticated(host, timeout=120, interval=4, key='identity_verified'):
+    """Poll until ``summary[key]``: by default the system peer is authenticated (auth ok, VRFY)
+    with a verified identity (Autokey); ``key='nts'`` waits for an NTS-authenticated system peer.
 
     Returns the last state; ``state['peer']`` is the system peer's association, if any.
     """
@@ -32,7 +33,7 @@ def wait_authenticated(host, timeout=120, interval=4):
     while True:
         state = status(host)
         state['peer'] = next((a for a in state['associations'] if a['condition'] == 'sys.peer'), None)
-        state['authenticated'] = state['summary']['identity_verified']
+        state['authenticated'] = state['summary'][key]
         if state['authenticated'] or time.monotonic() > deadline:
             return state
         time.sleep(interval)

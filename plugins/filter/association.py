@@ -13,7 +13,7 @@ author:
 description:
   - Formats one element of the RV(timesec.ntp.ntp_status_info#module:associations) list returned by
     M(timesec.ntp.ntp_status_info) as text - address, condition, auth, identity scheme, decoded flags,
-    ident and the peer's Autokey name.
+    ident and the peer's Autokey name; for an NTS association (ntpsec) its name and NTS cookie count.
 positional: _input
 options:
   _input:
@@ -33,6 +33,7 @@ _value:
   description: The summary line.
   type: str
   sample: "10.89.0.2 sys.peer auth=ok identity=iff flags=0x29c7f23 (ENAB IFF CERT VRFY PROV COOK AUTO SIGN LEAP) ident=ntp1 host=ntp1@ntp1"
+  # NTS: "10.89.2.2 sys.peer auth=ok nts name=ntp2 cookies=8"
 """
 
 from ansible.errors import AnsibleFilterError
@@ -47,8 +48,11 @@ def ntp_association_summary(assoc):
         str(assoc.get('address') or assoc.get('assid') or '?'),
         str(assoc.get('condition') or '?'),
         'auth=%s' % assoc.get('auth', '?'),
-        'identity=%s' % assoc.get('identity', 'none'),
     ]
+    if assoc.get('nts'):
+        parts += ['nts', 'name=%s' % assoc.get('name'), 'cookies=%s' % assoc.get('cookies')]
+        return ' '.join(parts)
+    parts.append('identity=%s' % assoc.get('identity', 'none'))
     if flags:
         parts.append('flags=%s (%s)' % (flags.get('hex', '?'), ' '.join(flags.get('names') or [])))
     for key in ('ident', 'host'):

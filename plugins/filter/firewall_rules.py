@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: ntp_firewall_rules
-short_description: The udp/123 rules of the roles, for one firewall
+short_description: The udp/123 (and NTS tcp/4460) rules of the roles, for one firewall
 version_added: 0.2.0
 author:
   - timesec.ntp contributors (@timesec)
@@ -15,13 +15,18 @@ description:
     that the tasks for one firewall loop over. Rules that the settings no longer want are listed
     with state absent, so switching between "any source" and a source list, or to
     O(_input.state=absent), removes what an earlier run added.
-  - For V(iptables), each rule has C(ip_version), C(jump) (C(ACCEPT) or C(DROP)), optional C(source),
-    C(in_interface) and C(rule_num), and C(state) (V(present)/V(absent)). With sources, a C(DROP) for
-    the remaining udp/123 (not from the loopback interface) sits right below that family's C(ACCEPT) rules.
+  - With O(_input.nts=true) (an NTS server) every rule for udp/123 gets a twin for tcp/4460 (NTS-KE),
+    with the same sources.
+  - For V(iptables), each rule has C(ip_version), C(protocol) and C(port), C(jump) (C(ACCEPT) or C(DROP)),
+    optional C(source), C(in_interface) and C(rule_num), and C(state) (V(present)/V(absent)). With
+    sources, a C(DROP) for the remaining traffic to that port (not from the loopback interface) sits
+    right below that family's and port's C(ACCEPT) rules.
   - For V(nftables), the rule texts in the order to C(insert) them (each goes first, so the list
     ends with the rule that must come first); empty with O(_input.state=absent).
-  - For V(firewalld), each rule has C(service) or C(rich_rule), and C(state) (V(enabled)/V(disabled)).
-  - For V(ufw), each rule has C(source) (V(any) or a network) and C(state) (V(present)/V(absent)).
+  - For V(firewalld), each rule has C(service) (the C(ntp) service), C(port) (C(4460/tcp)) or C(rich_rule),
+    and C(state) (V(enabled)/V(disabled)).
+  - For V(ufw), each rule has C(proto), C(port), C(source) (V(any) or a network) and C(state)
+    (V(present)/V(absent)).
 positional: firewall
 options:
   _input:
@@ -36,6 +41,10 @@ options:
         description: Source networks (CIDR); empty means any source.
         type: list
         elements: str
+      nts:
+        description: Also tcp/4460, the NTS-KE port of an NTS server.
+        type: bool
+        default: false
   firewall:
     description: Which firewall's rules to return.
     type: str
@@ -47,6 +56,10 @@ EXAMPLES = r"""
 - name: iptables rules
   ansible.builtin.debug:
     msg: "{{ {'state': 'present', 'sources': ['192.168.122.0/24']} | timesec.ntp.ntp_firewall_rules('iptables') }}"
+
+- name: ufw rules of an NTS server (udp/123 and tcp/4460 from anywhere)
+  ansible.builtin.debug:
+    msg: "{{ {'state': 'present', 'sources': [], 'nts': true} | timesec.ntp.ntp_firewall_rules('ufw') }}"
 """
 
 RETURN = r"""
@@ -57,50 +70,67 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 TAG = 'timesec.ntp'
+NTP = ('udp', '123')
+NTS_KE = ('tcp', '4460')
 
 
 def _family(source):
     return 'ipv6' if ':' in source else 'ipv4'
 
 
-def _iptables(present, sources):
+def _iptables(present, sources, ports):
     rules = []
     for version in ('ipv4', 'ipv6'):
         mine = [s for s in sources if _family(s) == version]
-        rules.append({'ip_version': version, 'jump': 'ACCEPT', 'rule_num': 1,
-                      'state': 'present' if present and not sources else 'absent'})
-        for source in mine:
-            rules.append({'ip_version': version, 'jump': 'ACCEPT', 'source': source, 'rule_num': 1,
-                          'state': 'present' if present else 'absent'})
-        rules.append({'ip_version': version, 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': len(mine) + 1,
-                      'state': 'present' if present and sources else 'absent'})
+        for proto, port in ports:
+            base = {'ip_version': version, 'protocol': proto, 'port': port}
+            rules.append(dict(base, jump='ACCEPT', rule_num=1, state='present' if present and not sources else 'absent'))
+            for source in mine:
+                rules.append(dict(base, jump='ACCEPT', source=source, rule_num=1, state='present' if present else 'absent'))
+            rules.append(dict(base, jump='DROP', in_interface='!lo', rule_num=len(mine) + 1,
+                              state='present' if present and sources else 'absent'))
     return rules
 
 
-def _nftables(present, sources):
+def _nftables(present, sources, ports):
     if not present:
         return []
     comment = ' comment "%s"' % TAG
-    if not sources:
-        return ['udp dport 123 accept' + comment]
-    rules = ['iifname != "lo" udp dport 123 drop' + comment]
-    rules += ['%s saddr %s udp dport 123 accept%s' % ('ip6' if _family(s) == 'ipv6' else 'ip', s, comment)
-              for s in sources]
+    rules = []
+    for proto, port in ports:
+        match = '%s dport %s' % (proto, port)
+        if not sources:
+            rules.append('%s accept%s' % (match, comment))
+            continue
+        rules.append('iifname != "lo" %s drop%s' % (match, comment))
+        rules += ['%s saddr %s %s accept%s' % ('ip6' if _family(s) == 'ipv6' else 'ip', s, match, comment)
+                  for s in sources]
     return rules
 
 
-def _firewalld(present, sources):
-    rules = [{'service': 'ntp', 'state': 'enabled' if present and not sources else 'disabled'}]
-    rules += [{'rich_rule': 'rule family="%s" source address="%s" service name="ntp" accept' % (_family(s), s),
-               'state': 'enabled' if present else 'disabled'} for s in sources]
+def _firewalld(present, sources, ports):
+    rules = []
+    for proto, port in ports:
+        if (proto, port) == NTP:
+            rules.append({'service': 'ntp', 'state': 'enabled' if present and not sources else 'disabled'})
+            target = 'service name="ntp"'
+        else:
+            rules.append({'port': '%s/%s' % (port, proto), 'state': 'enabled' if present and not sources else 'disabled'})
+            target = 'port port="%s" protocol="%s"' % (port, proto)
+        rules += [{'rich_rule': 'rule family="%s" source address="%s" %s accept' % (_family(s), s, target),
+                   'state': 'enabled' if present else 'disabled'} for s in sources]
     return rules
 
 
-def _ufw(present, sources):
-    rules = [{'source': 'any', 'state': 'present' if present and not sources else 'absent'}]
-    rules += [{'source': s, 'state': 'present' if present else 'absent'} for s in sources]
+def _ufw(present, sources, ports):
+    rules = []
+    for proto, port in ports:
+        rules.append({'proto': proto, 'port': port, 'source': 'any', 'state': 'present' if present and not sources else 'absent'})
+        rules += [{'proto': proto, 'port': port, 'source': s, 'state': 'present' if present else 'absent'}
+                  for s in sources]
     return rules
 
 
@@ -112,9 +142,14 @@ def ntp_firewall_rules(settings, firewall):
         raise AnsibleFilterError('ntp_firewall_rules: unknown firewall %r; choose one of: %s'
                                  % (firewall, ', '.join(sorted(BUILDERS))))
     if not isinstance(settings, dict) or settings.get('state') not in ('present', 'absent'):
-        raise AnsibleFilterError('ntp_firewall_rules expects {state: present|absent, sources: [...]}')
+        raise AnsibleFilterError('ntp_firewall_rules expects {state: present|absent, sources: [...], nts: bool}')
     sources = [str(s).strip() for s in settings.get('sources') or []]
-    return BUILDERS[firewall](settings['state'] == 'present', sources)
+    try:
+        nts = boolean(settings.get('nts', False), strict=True)
+    except TypeError as exc:
+        raise AnsibleFilterError('ntp_firewall_rules: nts must be true or false, got %r' % (settings.get('nts'),)) from exc
+    ports = [NTP, NTS_KE] if nts else [NTP]
+    return BUILDERS[firewall](settings['state'] == 'present', sources, ports)
 
 
 class FilterModule:

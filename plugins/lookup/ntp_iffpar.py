@@ -70,20 +70,10 @@ _raw:
 import os
 
 from ansible.errors import AnsibleLookupError
-from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.timesec.ntp.plugins.module_utils.autokey import AutokeyError, parse_iffpar
-
-
-def server_item(item):
-    if isinstance(item, dict):
-        if not item.get('name'):
-            raise AnsibleLookupError('a server given as a mapping needs a name: %r' % (item,))
-        return {'name': to_text(item['name']), 'address': to_text(item.get('address') or item['name'])}
-    if not item or not isinstance(item, str):
-        raise AnsibleLookupError('a server must be a host name or a mapping with name/address, got %r' % (item,))
-    return {'name': item, 'address': item}
+from ansible_collections.timesec.ntp.plugins.plugin_utils.servers import server_item
 
 
 class LookupModule(LookupBase):

@@ -1,14 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, timesec.ntp contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Parse what ``ntpq`` from classic ntp 4.2.8 prints, for timesec.ntp.ntp_status_info.
+"""Parse what ``ntpq`` prints, for timesec.ntp.ntp_status_info.
 
-Pure functions on text, no I/O: ``parse_associations`` (``ntpq -c as``),
-``parse_readvars`` (``ntpq -c "rv ..."``), ``decode_flags`` (the Autokey ``flags``
-word), ``parse_cert_list`` (the ``cert``/``until`` pairs of ``rv 0``), ``system_info``
-and ``association_info`` (typed views of one readvar output) and ``summarize``.
-``ntpq_error`` turns ntpq's diagnostics into a message: ntpq exits 0 even when no
-daemon answered, so its output is the only evidence.
+Two ntpq flavours: classic ntp 4.2.8 (Autokey) and ntpsec 1.2 (NTS). Pure functions on
+text, no I/O: ``parse_associations`` (``ntpq -c as``), ``parse_readvars`` (``ntpq -c "rv
+..."``), ``decode_flags`` (the Autokey ``flags`` word), ``parse_cert_list`` (the
+``cert``/``until`` pairs of ``rv 0``), ``system_info`` and ``association_info`` (typed views
+of one readvar output) and ``summarize``. ``ntpq_error`` turns ntpq's diagnostics into a
+message: ntpq exits 0 even when no daemon answered, so its output is the only evidence.
+
+ntpsec's ntpq differs (tests/unit/fixtures/ntpsec): its ``timeout`` command prints
+``primary timeout N ms`` on stdout, "no associations" reads ``server=localhost No
+association IDs returned`` (also in front of ``rv 0`` output), the peer variables carry
+``ntscookies`` and ``srchost``, the system status says ``sync_unspec`` even when synchronised,
+and ntpsec 1.2.2 prints uninitialised bytes inside the ``filtdelay``/``filtoffset``/
+``filtdisp`` values (written ``name =``), which ``clean_output`` drops.
 """
 
 from __future__ import annotations
@@ -70,7 +77,14 @@ IDENTITY_SCHEMES = (('IFF', 'iff'), ('GQ', 'gq'), ('MV', 'mv'), ('PRIV', 'pc'))
 # The two leap indicator bits as "leap=" prints them, named like ntpq's status words.
 LEAP_CODES = {'00': 'none', '01': 'add_sec', '10': 'del_sec', '11': 'alarm'}
 
-NO_ASSOCIATIONS = "No association ID's returned"
+# "No association ID's returned" (ntp 4.2.8), "server=localhost No association IDs returned" (ntpsec).
+NO_ASSOCIATIONS_RE = re.compile(r"^\s*(?:server=\S+\s+)?No association ID'?s returned\s*$")
+# ntpsec's ntpq echoes its "timeout" command on stdout.
+TIMEOUT_ECHO_RE = re.compile(r'^\s*primary timeout \d+ ms\s*$')
+# ntpsec's filter arrays ("filtdelay =<tab-separated numbers>,": a space before "="), whose first
+# bytes may be garbage. Classic ntpq prints "filtdelay=" and is left alone.
+FILTER_ARRAY_RE = re.compile(r'(?:^|,)\s*filt(?:delay|offset|disp)\s+=.*?(?=,\s*[A-Za-z_][\w.-]*=|,?\s*$)',
+                             re.DOTALL)
 
 AS_HEADER_RE = re.compile(r'^\s*ind\s+assid\s+status\s+conf\s+reach\s+auth\s+condition\s+last_event\s+cnt\s*$')
 # last_event is blank until the association has had an event worth naming.
@@ -101,6 +115,20 @@ def _lines(text):
     return [line for line in (text or '').splitlines() if line.strip()]
 
 
+def clean_output(text):
+    """ntpq stdout without what ntpsec adds: the ``primary timeout N ms`` echo and the
+    "No association IDs returned" line (returned as the second value, True when seen)."""
+    kept, none_seen = [], False
+    for line in (text or '').splitlines():
+        if TIMEOUT_ECHO_RE.match(line):
+            continue
+        if NO_ASSOCIATIONS_RE.match(line):
+            none_seen = True
+            continue
+        kept.append(line)
+    return '\n'.join(kept), none_seen
+
+
 def _excerpt(text, limit=200):
     text = (text or '').strip()
     return text if len(text) <= limit else text[:limit] + '...'
@@ -113,22 +141,34 @@ def ntpq_error(rc, stdout, stderr, host='localhost'):
     ``ntpq: read: Connection refused`` (no daemon on a local address),
     ``<host>: timed out, nothing received`` / ``***Request timed out`` (no answer,
     e.g. ntpd down on another host or ``restrict ... noquery``), ``Name or service not
-    known`` (resolver), ``***<server error>`` for refused requests.
+    known`` (resolver), ``***<server error>`` for refused requests. ntpsec's ntpq says
+    ``***Socket error; probably ntpd is not running`` and ``Unknown associd.`` instead.
     """
     err = (stderr or '').strip()
-    if 'Connection refused' in err:
-        return 'ntpd is not running on %s: ntpq got "Connection refused" (%s)' % (host, _excerpt(err))
+    if 'Connection refused' in err or 'Socket error' in err:
+        return 'ntpd is not running on %s: ntpq got "%s" (%s)' % (
+            host, 'Connection refused' if 'Connection refused' in err else 'Socket error', _excerpt(err))
     if 'timed out' in err:
         return ('ntpd on %s did not answer: ntpq timed out (ntpd down, or its restrict lines deny '
                 'queries from this host with noquery): %s' % (host, _excerpt(err)))
     if 'not known' in err or "can't find host" in err or 'nodename nor servname' in err:
-        return 'ntpq cannot resolve host %s: %s' % (host, _excerpt(err))
+        return 'ntpq cannot resolve host %s: %s' % (host, _excerpt(err.splitlines()[0]))
     if rc != 0:
         return 'ntpq failed with exit code %s: %s' % (rc, _excerpt(err or stdout))
     errors = [line.strip() for line in err.splitlines() if line.strip().startswith('***')]
     if errors:
         return 'ntpq reported an error from ntpd on %s: %s' % (host, '; '.join(e.lstrip('*') for e in errors))
+    if is_unknown_association(err):
+        return 'ntpq reported an error from ntpd on %s: %s' % (host, _excerpt(err))
     return None
+
+
+def is_unknown_association(stderr):
+    """Whether ntpq said that ntpd no longer knows an association ID (it may drop one between
+    the ``as`` and the ``rv`` query): ``Association ID N unknown to server`` (4.2.8),
+    ``Unknown associd.`` (ntpsec)."""
+    err = stderr or ''
+    return 'unknown to server' in err or 'Unknown associd' in err
 
 
 def parse_associations(text):
@@ -137,8 +177,9 @@ def parse_associations(text):
     Keys: ind, assid (int), status (4 hex digits), conf, reach, auth, condition,
     last_event (None when blank) and event_count (int).
     """
+    text, none_seen = clean_output(text)
     lines = _lines(text)
-    if len(lines) == 1 and lines[0].strip() == NO_ASSOCIATIONS:
+    if none_seen and not lines:
         return []
     if not lines or not AS_HEADER_RE.match(lines[0]):
         raise NtpqParseError('unexpected ntpq associations output: %r' % _excerpt(text))
@@ -172,9 +213,12 @@ def parse_readvars(text):
     comma before the next ``name=`` (so ``status=0614 leap_none, sync_ntp, 1 event,
     freq_mode,`` gives ``status`` = ``0614 leap_none, sync_ntp, 1 event, freq_mode``).
     A name printed without ``=`` gets the value None. The repeated ``cert``/``until``
-    pairs of the system variables stay separate: see ``parse_cert_list``.
+    pairs of the system variables stay separate: see ``parse_cert_list``. ntpsec's additions
+    (see ``clean_output``) and its filter arrays (``filtdelay =``, ``filtoffset =``,
+    ``filtdisp =``) are dropped.
     """
-    joined = ' '.join(line.strip() for line in _lines(text))
+    joined = ' '.join(line.strip() for line in _lines(clean_output(text)[0]))
+    joined = FILTER_ARRAY_RE.sub('', joined).strip()
     pairs = []
     pos = 0
     while pos < len(joined):
@@ -372,10 +416,25 @@ def system_info(pairs):
         'version': var.get('version'),
         'digest': var.get('digest'),
         'certificates': parse_cert_list(pairs),
+        'daemon': daemon_flavour(var.get('version')),
         'variables': _raw(pairs, skip=('cert', 'until', 'expire')),
     }
     info.update(_autokey_fields(var))
     return info
+
+
+def daemon_flavour(version):
+    """``ntpsec`` when the ``version`` variable names ntpsec (``ntpd ntpsec-1.2.2``), else ``ntp``."""
+    return 'ntpsec' if 'ntpsec' in (version or '') else 'ntp'
+
+
+def _nts_fields(var, status):
+    """NTS state of an ntpsec association: it uses NTS when ntpd reports NTS cookies for it
+    (``ntscookies``, -1 before the first NTS-KE succeeded) and authentication is enabled
+    without a symmetric key (``authenb``, ``keyid=0``). Classic ntpd has no ``ntscookies``."""
+    cookies = _to_int(var.get('ntscookies'))
+    nts = cookies is not None and 'authenb' in status['words'] and _to_int(var.get('keyid')) in (None, 0)
+    return {'nts': nts, 'cookies': cookies, 'name': var.get('srchost')}
 
 
 def association_info(row, pairs=None):
@@ -401,30 +460,40 @@ def association_info(row, pairs=None):
         'variables': _raw(pairs or []),
     })
     info.update(_autokey_fields(var))
+    info.update(_nts_fields(var, status))
     return info
 
 
 def summarize(system, associations):
-    """The four answers most callers want.
+    """The five answers most callers want.
 
     ``synchronized``: there is a system peer, the leap indicator is not ``alarm`` and the
-    sync source is not ``unspec``. ``authenticated``: the system peer's association has
-    auth ``ok`` and its Autokey flags have VRFY. ``identity_verified``: authenticated and
-    the flags name an identity scheme (IFF, GQ or MV). ``sys_peer``: the system peer's
-    address (None without one).
+    sync source is not ``unspec`` (ntpsec reports ``sync_unspec`` also when synchronised to a
+    network peer, so there the stratum must be below 16 instead). ``authenticated``: the
+    system peer's association has auth ``ok`` and either Autokey flags with VRFY or NTS
+    cookies (``nts``). ``identity_verified``: authenticated by Autokey and the flags name an
+    identity scheme (IFF, GQ or MV). ``nts``: authenticated by NTS. ``sys_peer``: the system
+    peer's address (None without one).
     """
     peer = None
     for assoc in associations:
         if assoc.get('condition') == 'sys.peer':
             peer = assoc
             break
-    synchronized = bool(peer) and system.get('leap') != 'alarm' and system.get('sync') not in (None, 'unspec')
+    if system.get('daemon') == 'ntpsec':
+        stratum = system.get('stratum')
+        source_ok = stratum is not None and stratum < 16
+    else:
+        source_ok = system.get('sync') not in (None, 'unspec')
+    synchronized = bool(peer) and system.get('leap') != 'alarm' and source_ok
     names = (peer.get('flags') or {}).get('names', []) if peer else []
-    authenticated = bool(peer) and peer.get('auth') == 'ok' and 'VRFY' in names
-    identity_verified = authenticated and any(bit in names for bit in ('IFF', 'GQ', 'MV'))
+    auth_ok = bool(peer) and peer.get('auth') == 'ok'
+    autokey = auth_ok and 'VRFY' in names
+    nts = auth_ok and bool(peer.get('nts')) and (peer.get('cookies') or 0) > 0
     return {
         'synchronized': synchronized,
-        'authenticated': authenticated,
-        'identity_verified': identity_verified,
+        'authenticated': autokey or nts,
+        'identity_verified': autokey and any(bit in names for bit in ('IFF', 'GQ', 'MV')),
+        'nts': nts,
         'sys_peer': peer.get('address') if peer else None,
     }

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: ntp_status_info
-short_description: Report the synchronisation and Autokey state of a running ntpd
+short_description: Report the synchronisation, Autokey and NTS state of a running ntpd
 version_added: 0.1.0
 description:
-  - Queries a running ntpd from classic ntp 4.2.8 with C(ntpq) and returns its system variables,
-    its certificate list, its associations with their decoded Autokey flags, and a summary that
-    says whether the host is synchronised to an authenticated system peer whose identity was verified.
+  - Queries a running ntpd with C(ntpq) and returns its system variables, its certificate list, its
+    associations with their decoded Autokey flags or their NTS state, and a summary that says whether
+    the host is synchronised to an authenticated system peer, and how it was authenticated.
+  - Works with classic ntp 4.2.8 (Autokey) and with ntpsec 1.2 (NTS), whose C(ntpq) prints a few things
+    differently (the module tells them apart by the C(version) variable).
   - Runs C(ntpq -n -c "timeout ..." -c as HOST), C(ntpq ... -c "rv 0" HOST) and C(ntpq ... -c "rv ASSID" HOST)
     for every association, with C(LC_ALL=C). It changes nothing, on the target or in ntpd.
   - Fails with a message when C(ntpq) is missing, when no ntpd answers, or when the output cannot be parsed.
 author:
   - timesec.ntp contributors (@timesec)
 requirements:
-  - C(ntpq) from classic ntp 4.2.8 (Debian package C(ntp)) on the target. ntpsec's C(ntpq) has no Autokey variables.
+  - C(ntpq) on the target, from classic ntp 4.2.8 (Debian package C(ntp)) or ntpsec 1.2 (package C(ntpsec)).
   - Python 3.9 or newer on the target.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -52,11 +54,18 @@ seealso:
   - name: Autokey public-key authentication
     description: The protocol whose state the flags and certificates describe.
     link: https://www.ntp.org/documentation/4.2.8-series/autokey/
+  - name: ntpsec NTS Quick Start Guide
+    description: How ntpsec shows NTS associations and cookies in C(ntpq).
+    link: https://docs.ntpsec.org/latest/NTS-QuickStart.html
 notes:
   - Autokey needs minutes after ntpd starts. Until then RV(summary.authenticated) is V(false) and the
     association's RV(associations[].condition) is V(reject). Retry with C(until), as in the examples.
   - An orphan-mode server (C(tos orphan)) without an upstream source has no system peer, so it reports
     RV(summary.synchronized=false) while it serves time to its clients.
+  - ntpsec reports the sync source C(unspec) even when it is synchronised to a network peer; for ntpsec,
+    RV(summary.synchronized) therefore takes a stratum below 16 instead of a named sync source.
+  - An NTS client that failed its NTS-KE (for example with a certificate its CA does not vouch for) keeps
+    an association with RV(associations[].cookies=-1) and auth V(bad), and does not retry for about an hour.
   - ntpq exits 0 even when nothing answers; the module judges its error messages instead.
 """
 
@@ -80,6 +89,13 @@ EXAMPLES = r"""
   retries: 30
   delay: 10
 
+- name: Wait until the system peer is authenticated by NTS (ntpsec)
+  timesec.ntp.ntp_status_info:
+  register: ntp_status
+  until: ntp_status.summary.nts
+  retries: 12
+  delay: 5
+
 - name: Fail when a certificate expires within 30 days
   ansible.builtin.assert:
     that: item.expires is none or (item.expires | ansible.builtin.to_datetime('%Y-%m-%dT%H:%M:%S+00:00')
@@ -99,17 +115,28 @@ summary:
     synchronized:
       description:
         - V(true) when there is a system peer (an association with condition V(sys.peer)), the leap indicator
-          is not V(alarm) and the sync source is not V(unspec).
+          is not V(alarm) and the sync source is not V(unspec) (for ntpsec, which always says V(unspec), the stratum
+          is below 16).
       type: bool
       sample: true
     authenticated:
-      description: V(true) when the system peer's association has auth V(ok) and its Autokey flags have C(VRFY).
+      description:
+        - V(true) when the system peer's association has auth V(ok) and either its Autokey flags have C(VRFY)
+          or it is authenticated by NTS (RV(summary.nts)).
       type: bool
       sample: true
     identity_verified:
-      description: V(true) when RV(summary.authenticated) and the flags name an identity scheme (C(IFF), C(GQ) or C(MV)).
+      description:
+        - V(true) when the system peer is authenticated by Autokey and the flags name an identity scheme
+          (C(IFF), C(GQ) or C(MV)). Always V(false) for NTS.
       type: bool
       sample: true
+    nts:
+      description:
+        - V(true) when the system peer is authenticated by NTS (ntpsec) - its association uses NTS
+          (RV(associations[].nts)), has auth V(ok) and holds NTS cookies (RV(associations[].cookies) above 0).
+      type: bool
+      sample: false
     sys_peer:
       description: Address of the system peer, V(null) without one.
       type: str
@@ -207,6 +234,10 @@ system:
       description: The identity scheme of RV(system.flags), as in RV(associations[].identity).
       type: str
       sample: tc
+    daemon:
+      description: V(ntpsec) when the C(version) variable names ntpsec, else V(ntp) (classic ntpd).
+      type: str
+      sample: ntp
     certificates:
       description:
         - The certificates ntpd holds (the C(cert) and C(until) variables), in ntpd's order; a client lists the
@@ -353,8 +384,27 @@ associations:
         - It names the scheme in use, not its success; C(VRFY) in RV(associations[].flags) says it succeeded.
       type: str
       sample: iff
+    nts:
+      description:
+        - V(true) for an ntpsec association that uses NTS (C(server ... nts)) - ntpd reports NTS cookies for it
+          (C(ntscookies)) and authentication without a symmetric key (status word C(authenb), C(keyid=0)).
+        - Whether NTS worked is in RV(associations[].cookies) and RV(associations[].auth).
+      type: bool
+      sample: false
+    cookies:
+      description:
+        - The number of NTS cookies ntpd holds for this association (C(ntscookies); 8 after a good NTS-KE,
+          V(-1) before the first NTS-KE succeeded, for example with the wrong CA). V(null) from classic ntpd.
+      type: int
+      sample: null
+    name:
+      description: The host name the association was configured with (ntpsec C(srchost)), V(null) when ntpd reports none.
+      type: str
+      sample: null
     variables:
-      description: Every peer variable as ntpq printed it (strings, first value of each name).
+      description:
+        - Every peer variable as ntpq printed it (strings, first value of each name). ntpsec's filter arrays
+          (C(filtdelay), C(filtoffset), C(filtdisp)) are left out.
       type: dict
       sample: {"associd": "17683", "srcadr": "10.89.0.2", "flags": "0x29c7f23", "ident": "lab-ntp1"}
 """
@@ -366,7 +416,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
 
 HOST_RE = re.compile(r'^[A-Za-z0-9_.:%\[\]][A-Za-z0-9_.:%\[\]-]*$')
-UNKNOWN_ASSOCIATION = 'unknown to server'
 
 
 class Ntpq:
@@ -381,7 +430,8 @@ class Ntpq:
 
     def run(self, command):
         """Run one ntpq command; return stdout, stderr and an error message (None when it worked)."""
-        rc, out, err = self.module.run_command(self.argv(command), environ_update={'LC_ALL': 'C'})
+        # errors='replace': ntpsec 1.2.2 prints uninitialised bytes in its filter arrays.
+        rc, out, err = self.module.run_command(self.argv(command), environ_update={'LC_ALL': 'C'}, errors='replace')
         return out, err, ntpq.ntpq_error(rc, out, err, self.host)
 
 
@@ -399,7 +449,7 @@ def collect(runner):
     associations = []
     for row in rows:
         out, err, error = runner.run('rv %d' % row['assid'])
-        if error and UNKNOWN_ASSOCIATION in err:
+        if error and ntpq.is_unknown_association(err):
             runner.module.warn('ntpd dropped association %d before its variables could be read' % row['assid'])
             associations.append(ntpq.association_info(row, None))
             continue
@@ -425,8 +475,8 @@ def main():
 
     binary = module.get_bin_path('ntpq')
     if binary is None:
-        module.fail_json(msg='ntpq not found on the target: install the ntp package (classic ntp 4.2.8), '
-                             'which provides ntpq and ntpd')
+        module.fail_json(msg='ntpq not found on the target: install the ntp package (classic ntp 4.2.8) or '
+                             'ntpsec, which provide ntpq and ntpd')
     try:
         system, associations = collect(Ntpq(module, binary))
     except ntpq.NtpqParseError as exc:

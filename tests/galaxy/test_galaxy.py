@@ -113,9 +113,11 @@ def test_installed_copy_is_the_only_one(installed_env, outside, workdir):
                                                   'RETURN VALUES:']),
     (['-t', 'filter', 'timesec.ntp.ntp_restrict'], ['> FILTER timesec.ntp.ntp_restrict', 'restrict', 'EXAMPLES:',
                                                     'RETURN VALUES:']),
+    (['-t', 'lookup', 'timesec.ntp.ntp_nts_ca'], ['> LOOKUP timesec.ntp.ntp_nts_ca', 'nts-ca.pem', 'EXAMPLES:',
+                                                  'RETURN VALUES:']),
     (['-t', 'role', 'timesec.ntp.ntp_server'], ['ENTRY POINT: *main*', 'ntp_server_crypto_password', 'ntp_server_allowed_networks']),
     (['-t', 'role', 'timesec.ntp.ntp_client'], ['ENTRY POINT: *main*', 'ntp_client_crypto_password', 'ntp_client_servers']),
-], ids=['module-ntp_keygen', 'module-ntp_iffpar', 'lookup-ntp_iffpar', 'filter-ntp_restrict',
+], ids=['module-ntp_keygen', 'module-ntp_iffpar', 'lookup-ntp_iffpar', 'filter-ntp_restrict', 'lookup-ntp_nts_ca',
         'role-ntp_server', 'role-ntp_client'])
 def test_ansible_doc(installed_env, outside, workdir, doc_args, expected):
     proc = run(['ansible-doc'] + doc_args, cwd=outside, env=installed_env)

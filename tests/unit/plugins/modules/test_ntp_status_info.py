@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ntp_status_info module with run_command answering from real ntpq 4.2.8 output (fixtures/ntpq)."""
+"""ntp_status_info module with run_command answering from real ntpq output: classic ntp 4.2.8
+(fixtures/ntpq) and ntpsec 1.2 with NTS (fixtures/ntpsec)."""
 
 from __future__ import annotations
 
@@ -31,15 +32,16 @@ class FakeNtpq:
     def __call__(self, args, environ_update=None, **kwargs):
         self.argvs.append(list(args))
         self.environ.append(dict(environ_update or {}))
+        self.kwargs = kwargs
         return self.answers[args[5]]
 
 
-def captured(prefix, assids=()):
+def captured(prefix, assids=(), directory='ntpq'):
     """The answers of one captured state: stdout of the fixture files, empty stderr."""
-    answers = {'as': (0, read_fixture('ntpq', prefix + '_as.txt'), ''),
-               'rv 0': (0, read_fixture('ntpq', prefix + '_rv0.txt'), '')}
+    answers = {'as': (0, read_fixture(directory, prefix + '_as.txt'), ''),
+               'rv 0': (0, read_fixture(directory, prefix + '_rv0.txt'), '')}
     for assid in assids:
-        answers['rv %d' % assid] = (0, read_fixture('ntpq', '%s_rv_%d.txt' % (prefix, assid)), '')
+        answers['rv %d' % assid] = (0, read_fixture(directory, '%s_rv_%d.txt' % (prefix, assid)), '')
     return answers
 
 
@@ -71,7 +73,7 @@ def test_authenticated_client(monkeypatch, check_mode):
     assert fake.argvs == [argv('as'), argv('rv 0'), argv('rv %d' % ASSID)]
     assert fake.environ == [{'LC_ALL': 'C'}] * 3
     assert result['changed'] is False and 'failed' not in result
-    assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': True,
+    assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': True, 'nts': False,
                                  'sys_peer': '10.89.0.2'}
     (peer,) = result['associations']
     assert (peer['assid'], peer['address'], peer['auth'], peer['condition'], peer['identity'], peer['ident'],
@@ -89,7 +91,7 @@ def test_authenticated_client(monkeypatch, check_mode):
 
 def test_starting_client_is_not_authenticated(monkeypatch):
     result, fake = run(monkeypatch, captured('client1_starting', [ASSID]))
-    assert result['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False,
+    assert result['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False,
                                  'sys_peer': None}
     assert result['associations'][0]['condition'] == 'reject'
     assert result['associations'][0]['flags']['names'] == ['ENAB', 'TAI', 'IFF', 'AUTO']
@@ -119,8 +121,54 @@ def test_association_dropped_between_queries(monkeypatch, warnings):
     assert 'failed' not in result
     assert warnings == ['ntpd dropped association %d before its variables could be read' % ASSID]
     assert result['associations'][0]['address'] is None
-    assert result['summary'] == {'synchronized': True, 'authenticated': False, 'identity_verified': False,
+    assert result['summary'] == {'synchronized': True, 'authenticated': False, 'identity_verified': False, 'nts': False,
                                  'sys_peer': None}
+
+
+# -- ntpsec (NTS) ------------------------------------------------------------------------------
+
+NTS_ASSID = 17767
+
+
+@pytest.mark.parametrize('release, address', [('deb12', '10.89.2.2'), ('deb13', '10.89.2.5')])
+def test_ntpsec_nts_client(monkeypatch, release, address):
+    result, fake = run(monkeypatch, captured(release + '_client', [NTS_ASSID], 'ntpsec'))
+    assert fake.argvs == [argv('as'), argv('rv 0'), argv('rv %d' % NTS_ASSID)]
+    assert fake.kwargs == {'errors': 'replace'}
+    assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': False,
+                                 'nts': True, 'sys_peer': address}
+    assert result['system']['daemon'] == 'ntpsec'
+    (peer,) = result['associations']
+    assert (peer['nts'], peer['cookies'], peer['auth'], peer['condition']) == (True, 8, 'ok', 'sys.peer')
+
+
+def test_ntpsec_wrong_ca_client(monkeypatch):
+    result, fake = run(monkeypatch, captured('deb13_wrongca', [NTS_ASSID], 'ntpsec'))
+    assert result['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False,
+                                 'nts': False, 'sys_peer': None}
+    (peer,) = result['associations']
+    assert (peer['nts'], peer['cookies'], peer['auth'], peer['condition']) == (True, -1, 'bad', 'reject')
+
+
+def test_ntpsec_server(monkeypatch):
+    result, fake = run(monkeypatch, captured('deb12_server', (), 'ntpsec'))
+    assert fake.argvs == [argv('as'), argv('rv 0')]
+    assert result['associations'] == [] and result['system']['stratum'] == 5
+
+
+def test_ntpsec_association_dropped_between_queries(monkeypatch, warnings):
+    answers = captured('deb12_client', (), 'ntpsec')
+    answers['rv %d' % NTS_ASSID] = (0, read_fixture('ntpsec', 'deb12_unknown_assid_stdout.txt'),
+                                    read_fixture('ntpsec', 'deb12_unknown_assid_stderr.txt'))
+    result, fake = run(monkeypatch, answers)
+    assert warnings == ['ntpd dropped association %d before its variables could be read' % NTS_ASSID]
+    assert result['summary']['authenticated'] is False
+
+
+def test_ntpsec_not_running(monkeypatch):
+    refused = (0, read_fixture('ntpsec', 'deb13_refused_stdout.txt'), read_fixture('ntpsec', 'deb13_refused_stderr.txt'))
+    result, fake = run(monkeypatch, {'as': refused})
+    assert_failed(result, 'ntpd is not running on localhost')
 
 
 # -- failures: a message, no traceback --------------------------------------------------------

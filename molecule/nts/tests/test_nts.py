@@ -1,0 +1,163 @@
+"""NTS on ntpsec (Debian 12 and 13) next to Autokey (Debian 11), all from one site.yml run.
+
+Every NTS client reaches sys.peer authenticated by NTS; the client with the wrong CA fails its
+NTS-KE on the certificate and never gets a usable association; the Autokey pair still works.
+Waits are bounded (no timed assertions): each ends as soon as the awaited state is there.
+"""
+
+import re
+import time
+
+import pytest
+import testinfra
+
+from ntpcheck import status, wait_authenticated
+
+NTS_PAIRS = [('tsn-nts-cli12a', 'tsn-nts-srv12'), ('tsn-nts-cli12b', 'tsn-nts-srv12'),
+             ('tsn-nts-cli13a', 'tsn-nts-srv13'), ('tsn-nts-cli13b', 'tsn-nts-srv13')]
+NTS_SERVERS = {'tsn-nts-srv12': '1.2.2', 'tsn-nts-srv13': '1.2.3'}
+CA_FILE = '/usr/local/share/ca-certificates/timesec-ntp-nts-ca.pem'
+BAD = 'tsn-nts-bad12'
+
+
+def get(name):
+    return testinfra.get_host('podman://' + name)
+
+
+def journal(host):
+    """ntpd's log since the service last started (its current systemd invocation)."""
+    return host.check_output('journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID '
+                             '--value ntpsec)')
+
+
+# -- NTS servers ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('name', sorted(NTS_SERVERS))
+def test_nts_server_runs_ntpsec_with_its_certificate(name):
+    host = get(name)
+    assert host.package('ntpsec').is_installed
+    service = host.service('ntpsec')
+    assert service.is_running and service.is_enabled
+    assert 'ntpd ntpsec-%s' % NTS_SERVERS[name] in host.check_output('ntpq -n -c "rv 0 version"')
+    conf = host.file('/etc/ntpsec/ntp.conf').content_string
+    for line in ('nts enable', 'nts key /etc/ntpsec/key.pem', 'nts cert /etc/ntpsec/cert-chain.pem',
+                 'nts cookie /var/lib/ntpsec/nts-keys', 'restrict default ignore', 'tos orphan 5 orphanwait 10'):
+        assert '\n%s\n' % line in conf, line
+    assert 'crypto' not in conf and 'minclock' not in conf and 'pool' not in conf
+    log = journal(host)
+    assert 'NTSs: loaded certificate (chain) from /etc/ntpsec/cert-chain.pem' in log
+    assert 'NTSs: Private Key OK' in log
+    assert re.search(r'^IGNORE_DHCP="yes"$', host.file('/etc/default/ntpsec').content_string, re.M)
+
+
+@pytest.mark.parametrize('name', sorted(NTS_SERVERS))
+def test_nts_key_and_certificate_files(name):
+    host = get(name)
+    key = host.file('/etc/ntpsec/key.pem')
+    assert (key.user, key.group, key.mode) == ('root', 'ntpsec', 0o640)
+    assert 'BEGIN PRIVATE KEY' in key.content_string
+    cert = host.file('/etc/ntpsec/cert-chain.pem')
+    assert (cert.user, cert.group, cert.mode) == ('root', 'root', 0o644)
+    text = host.check_output('openssl x509 -in /etc/ntpsec/cert-chain.pem -noout -text')
+    address = host.interface('eth0').addresses[0]
+    assert 'DNS:%s' % name in text and 'IP Address:%s' % address in text, text
+    assert 'TLS Web Server Authentication' in text and 'CA:FALSE' in text
+    assert re.search(r'Issuer: CN ?= ?timesec.ntp NTS CA', text), text
+
+
+@pytest.mark.parametrize('name', sorted(NTS_SERVERS))
+def test_nts_ke_port_listens_and_firewall_opens_it(name):
+    host = get(name)
+    assert host.socket('tcp://0.0.0.0:4460').is_listening
+    if name == 'tsn-nts-srv12':
+        rules = host.check_output('iptables -S INPUT')
+        assert re.search(r'-p tcp .*--dport 4460 .*timesec.ntp.* -j ACCEPT', rules), rules
+        assert re.search(r'-p udp .*--dport 123 .*timesec.ntp.* -j ACCEPT', rules), rules
+        assert 'dport 4460' in host.check_output('cat /etc/iptables/rules.v4')
+    else:
+        rules = host.check_output('nft list chain inet filter input')
+        assert re.search(r'tcp dport 4460 accept comment "timesec.ntp"', rules), rules
+        assert re.search(r'udp dport 123 accept comment "timesec.ntp"', rules), rules
+
+
+# -- NTS clients ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('client, server', NTS_PAIRS)
+def test_nts_client_reaches_sys_peer_authenticated_by_nts(client, server):
+    host = get(client)
+    state = wait_authenticated(host, timeout=90, key='nts')
+    assert state['authenticated'], '%s: no NTS-authenticated system peer within 90 s: %r' % (client, state)
+    peer = state['peer']
+    assert (peer['nts'], peer['auth'], peer['condition'], peer['name']) == (True, 'ok', 'sys.peer', server)
+    assert peer['cookies'] > 0
+    assert peer['address'] == get(server).interface('eth0').addresses[0]
+    assert state['summary']['synchronized'] is True
+    nts = host.check_output('ntpq -c nts')
+    assert re.search(r'NTS KE client probes good:\s+[1-9]', nts), nts
+
+
+@pytest.mark.parametrize('client, server', NTS_PAIRS)
+def test_nts_client_configuration(client, server):
+    host = get(client)
+    conf = host.file('/etc/ntpsec/ntp.conf').content_string
+    assert '\nserver %s iburst minpoll 4 maxpoll 6 nts ca %s\n' % (server, CA_FILE) in conf
+    assert 'minclock' not in conf and 'pool' not in conf and 'crypto' not in conf
+    ca = host.file(CA_FILE)
+    assert (ca.user, ca.mode) == ('root', 0o644)
+    # The CA that signed the server's certificate: its key identifier is the certificate's issuer key id.
+    ca_text = host.check_output('openssl x509 -in %s -noout -text' % CA_FILE)
+    cert_text = get(server).check_output('openssl x509 -in /etc/ntpsec/cert-chain.pem -noout -text')
+    assert re.search(r'Subject: CN ?= ?timesec.ntp NTS CA', ca_text), ca_text
+    assert key_id(ca_text, 'Subject') is not None
+    assert key_id(ca_text, 'Subject') == key_id(cert_text, 'Authority')
+    log = journal(host)
+    assert 'NTSc: Using file %s for root certificates.' % CA_FILE in log
+    assert 'NTSc: certificate is valid.' in log
+    assert 'certificate invalid' not in log
+
+
+def key_id(text, kind):
+    match = re.search(r'X509v3 %s Key Identifier: *\n\s*(?:keyid:)?([0-9A-F:]+)' % kind, text)
+    return match.group(1) if match else None
+
+
+# -- the client with the wrong CA -----------------------------------------------------------------
+
+def wait_for_log(host, pattern, timeout=60, interval=3):
+    """The journal once ``pattern`` is in it, or after ``timeout`` seconds (bounded wait)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        log = journal(host)
+        if re.search(pattern, log) or time.monotonic() > deadline:
+            return log
+
+
+def test_wrong_ca_client_never_syncs():
+    """The NTS-KE fails on the certificate, ntpd does not retry for 2^12 s, sends no NTP packet and
+    never selects the server. Runs after the good clients of the same server had synced."""
+    host = get(BAD)
+    log = wait_for_log(host, r'NTS-KE req to tsn-nts-srv12 took \S+ sec, fail')
+    assert re.search(r'NTSc: certificate invalid: \d+=>', log), log[-3000:]
+    assert re.search(r'NTS-KE req to tsn-nts-srv12 took \S+ sec, fail', log), log[-3000:]
+    assert 'NTSc: certificate is valid.' not in log
+    assert 'NTSc: Using file %s for root certificates.' % CA_FILE in log
+    state = status(host)
+    (assoc,) = state['associations']
+    assert (assoc['nts'], assoc['cookies'], assoc['auth'], assoc['condition']) == (True, -1, 'bad', 'reject')
+    assert assoc['reach_register'] == '000' and assoc['variables']['hpoll'] == '12'
+    assert state['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False,
+                                'nts': False, 'sys_peer': None}
+    assert (state['system']['leap'], state['system']['stratum']) == ('alarm', 16)
+    # The same server authenticated its good clients meanwhile.
+    assert wait_authenticated(get('tsn-nts-cli12a'), timeout=5, key='nts')['authenticated']
+
+
+# -- the Autokey pair in the same inventory -----------------------------------------------------
+
+def test_autokey_pair_still_authenticates_by_iff():
+    server, client = get('tsn-nts-ak-srv'), get('tsn-nts-ak-cli')
+    assert server.service('ntp').is_running and server.package('ntp').version.startswith('1:4.2.8')
+    assert 'crypto pw ' in server.file('/etc/ntp.conf').content_string
+    state = wait_authenticated(client, timeout=120)
+    assert state['authenticated'], 'tsn-nts-ak-cli: no IFF-authenticated system peer within 120 s: %r' % state
+    assert (state['peer']['identity'], state['peer']['ident']) == ('iff', 'tsn-nts-ak-srv')
