@@ -16,3 +16,14 @@ attributes:
   platform:
     platforms: posix
 """
+
+    # The read-only info modules: they change nothing, so check mode is full and diff has nothing to show.
+    INFO = r"""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+"""

@@ -25,13 +25,7 @@ requirements:
   - Python 3.9 or newer on the target.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - timesec.ntp.attributes.info
 options: {}
 notes:
   - When several firewalls are active, the order firewalld, ufw, nftables, iptables decides, because

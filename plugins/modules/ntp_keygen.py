@@ -104,6 +104,7 @@ options:
     description:
       - Issue a new certificate, keeping the host key, when the current one expires within this
         many days (or has expired). V(0) renews only expired certificates. Ignored with O(regenerate=never).
+      - A value not below O(lifetime) renews on every run (the module warns); use that for one run only.
     type: int
     default: 0
   rotate:
@@ -131,6 +132,10 @@ seealso:
 notes:
   - Runs C(ntp-keygen) only when something must be generated; check mode never runs it.
   - Superseded key files that no link refers to any more are removed.
+  - The IFF group key is made by its own C(ntp-keygen) run in an empty directory, so a new or
+    rotated group key (and the client parameters exported from it) carries the filestamp of the
+    moment it was made. A renewed certificate keeps the host key's filestamp and file name, as
+    C(ntp-keygen) without C(-H) does.
 """
 
 EXAMPLES = r"""
@@ -196,7 +201,7 @@ fstamp:
   description: Filestamp (NTP seconds) of each part.
   returned: always
   type: dict
-  sample: {"host": 4004683375, "cert": 4004683375, "iffkey": 4004683375}
+  sample: {"host": 4004683375, "cert": 4004683375, "iffkey": 4004683376}
 certificate:
   description: The certificate's subject, issuer, expiry (ISO 8601, UTC), digest and trust flag.
   returned: when a certificate exists or would exist
@@ -214,7 +219,7 @@ removed:
   returned: always
   type: list
   elements: str
-  sample: ["ntpkey_RSA-SHA256cert_ntp1.4004683375"]
+  sample: ["ntpkey_IFFkey_timelab.4004683376"]
 """
 
 import os
@@ -356,6 +361,15 @@ class KeyMaterial:
     # -- generation -----------------------------------------------------------------------------
 
     def generate(self, todo):
+        """Run ntp-keygen for ``todo`` in a private work directory and move its files into place.
+
+        ntp-keygen 4.2.8 run without -H on an existing host key stamps every file it writes
+        with that host key's filestamp. A renewed certificate therefore keeps the host key's
+        filestamp (and its file name), which is what the tool does by hand. The IFF group key is
+        made by a second run in an empty directory instead, so that a rotated group key, and
+        the client parameters exported from it, carry the time they were made. That run also
+        writes a throw-away host key and certificate; only the group key is kept.
+        """
         p = self.module.params
         binary = keygen.find_keygen(self.module)
         if 'iffkey' in todo:
@@ -367,36 +381,49 @@ class KeyMaterial:
             self.module.set_fs_attributes_if_different(dir_args, False)
         workdir = keygen.make_workdir(self.path)
         try:
-            if 'host' not in todo:
-                keygen.seed_file(workdir, self.current['host']['path'], autokey.LINK_PREFIX['host'] + self.hostname)
-            cmd = keygen.keygen_command(
-                binary, host='host' in todo, trusted=p['trusted'], iff='iffkey' in todo,
-                hostname=self.hostname, group=self.group, lifetime=p['lifetime'], digest=p['digest'],
-                modulus=p['modulus'], identity_modulus=p['identity_modulus'])
-            rc, out, err = self.module.run_command(cmd, cwd=workdir,
-                                                   environ_update=keygen.keygen_environment(self.password, workdir))
-            if rc != 0:
-                raise autokey.AutokeyError('ntp-keygen failed (rc=%d): %s' % (rc, (err or out).strip()[-2000:]))
-            made = keygen.collect_output(workdir)
-            for part in todo:
-                if part not in made or (part == 'host' and made[part][0] == os.path.basename(
-                        self.current.get('host', {}).get('path', ''))):
-                    raise autokey.AutokeyError(
-                        'ntp-keygen wrote no %s file (digest %s may be unsupported by this ntp-keygen): %s'
-                        % (part, p['digest'], (err or out).strip()[-2000:]))
+            made = {}
+            if 'cert' in todo:
+                if 'host' not in todo:
+                    keygen.seed_file(workdir, self.current['host']['path'],
+                                     autokey.LINK_PREFIX['host'] + self.hostname)
+                made.update(self._run(workdir, keygen.keygen_command(
+                    binary, host='host' in todo, trusted=p['trusted'], hostname=self.hostname, group=self.group,
+                    lifetime=p['lifetime'], digest=p['digest'], modulus=p['modulus']),
+                    [part for part in ('host', 'cert') if part in todo]))
+            if 'iffkey' in todo:
+                iffdir = os.path.join(workdir, 'iff')
+                os.mkdir(iffdir, 0o700)
+                made.update(self._run(iffdir, keygen.keygen_command(
+                    binary, iff=True, hostname=self.hostname, group=self.group, digest=p['digest'],
+                    modulus=p['modulus'], identity_modulus=p['identity_modulus']), ['iffkey']))
             old = {}
             for part in todo:
-                name = made[part][0]
-                src = os.path.join(workdir, name)
+                src = made[part]
+                name = os.path.basename(src)
                 self.module.set_fs_attributes_if_different(self._file_args(src), False)
                 os.rename(src, os.path.join(self.path, name))
                 previous = os.path.basename(self.current[part]['path']) if part in self.current else None
-                # A regeneration within the same second reuses the file name: nothing to remove then.
+                # A renewed certificate keeps the host key's filestamp, hence its file name: the
+                # rename above has replaced the old file, and there is nothing left to remove.
                 old[part] = previous if previous != name else None
                 self.current[part] = autokey.read_key_file(os.path.join(self.path, name))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         return old
+
+    def _run(self, cwd, cmd, wanted):
+        """One ntp-keygen run in cwd; returns part -> path of the newest file of each wanted part."""
+        rc, out, err = self.module.run_command(cmd, cwd=cwd,
+                                               environ_update=keygen.keygen_environment(self.password, cwd))
+        if rc != 0:
+            raise autokey.AutokeyError('ntp-keygen failed (rc=%d): %s' % (rc, (err or out).strip()[-2000:]))
+        found = keygen.collect_output(cwd)
+        missing = [part for part in wanted if part not in found]
+        if missing:
+            raise autokey.AutokeyError('ntp-keygen wrote no %s file (digest %s may be unsupported by this '
+                                       'ntp-keygen): %s' % (', '.join(missing), self.module.params['digest'],
+                                                            (err or out).strip()[-2000:]))
+        return dict((part, os.path.join(cwd, found[part][0])) for part in wanted)
 
     def _file_args(self, path, default_mode=0o600):
         args = self.module.load_file_common_arguments(self.module.params, path=path)
@@ -491,6 +518,10 @@ def main():
             raise autokey.AutokeyError('renew_before_days must not be negative')
         if 'iffkey' in p['rotate'] and not p['iff']:
             raise autokey.AutokeyError('rotate=iffkey needs iff=true: this host keeps no IFF group key')
+        if p['renew_before_days'] >= p['lifetime'] and p['regenerate'] != 'never':
+            module.warn('renew_before_days (%d) is not below lifetime (%d): every run renews the certificate '
+                        '(and restarts ntpd). Fine for one run that forces a renewal; lower it for good.'
+                        % (p['renew_before_days'], p['lifetime']))
 
         keys = KeyMaterial(module)
         keys.inspect()

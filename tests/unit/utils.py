@@ -88,7 +88,9 @@ class FakeKeygen:
     Records every argv and writes into the given cwd what ntp-keygen would write there:
     the fixture files of the host named by ``-s`` (renamed to filestamp ``start + n``
     for the n-th generation, header included) and the ``ntpkey_<role>_<host>`` links.
-    Without ``-H`` it needs the seeded ``ntpkey_host_<host>`` link, like the real tool.
+    Like the real 4.2.8 tool (measured): with ``-H``, or without a host key in cwd, it makes
+    a new host key; without ``-H`` but with a seeded ``ntpkey_host_<host>`` link, every file
+    it writes carries that host key's filestamp instead of a fresh one.
     """
 
     def __init__(self, start=FSTAMP):
@@ -122,10 +124,11 @@ class FakeKeygen:
                 os.unlink(link)
             os.symlink(name, link)
 
-        if '-H' in args:
+        seeded = os.path.join(cwd, 'ntpkey_host_%s' % host)
+        if '-H' in args or not os.path.islink(seeded):
             emit('ntpkey_RSAhost_*', 'host')
-        elif not os.path.islink(os.path.join(cwd, 'ntpkey_host_%s' % host)):
-            return 1, '', 'ntp-keygen: no host key ntpkey_host_%s\n' % host
+        else:
+            fstamp = int(os.readlink(seeded).rsplit('.', 1)[1])
         if '-I' in args:
             emit('ntpkey_IFFkey_*', 'iffkey')
         emit('ntpkey_*cert_*', 'cert')

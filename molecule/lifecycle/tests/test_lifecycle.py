@@ -79,11 +79,8 @@ CASES = [
     Case('client-server-unknown', CLIENT2, {'ntp_client_servers': ['nosuch-server']},
          ['No IFF client parameters for nosuch-server', 'run the timesec.ntp.ntp_server role on those servers first']),
     Case('client-server-unresolvable', CLIENT2,
-         {'ntp_client_servers': [{'name': SERVER, 'address': 'nosuch.invalid'}], 'ntp_client_verify_timeout': 20},
-         ['ntp_client_servers', 'nosuch.invalid'],
-         skip='role bug: an address that does not resolve on the client passes preflight, so the role rewrites '
-              'ntp.conf and restarts ntpd before its verify step fails; fix: resolve every server address on the '
-              'client in preflight (getent ahosts) and fail naming ntp_client_servers. Enable this case then.'),
+         {'ntp_client_servers': [{'name': SERVER, 'address': 'nosuch.invalid'}]},
+         ['ntp_client_servers: nosuch.invalid does not resolve on ' + CLIENT2, 'give the server an address']),
     Case('server-network-not-cidr', SERVER, {'ntp_server_allowed_networks': ['10.89.0.0/33']},
          ["invalid network '10.89.0.0/33'", 'write it as a CIDR such as 192.168.122.0/24']),
     Case('server-network-host-bits', SERVER, {'ntp_server_allowed_networks': ['10.89.0.7/24']},
@@ -196,6 +193,18 @@ def export_sha():
 
 def keys_listing(name):
     return lab.out(name, 'ls -la --time-style=full-iso %s' % KEYSDIR)
+
+
+def fstamp(file_name):
+    """The filestamp (NTP seconds) at the end of an ntp-keygen file name."""
+    return int(file_name.rsplit('.', 1)[1])
+
+
+def iffpar_name(stamp):
+    return 'ntpkey_iffpar_%s.%d' % (GROUP, stamp)
+
+
+NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 (NTP) to 1970-01-01 (Unix)
 
 
 # --- the steps -------------------------------------------------------------------------------------
@@ -318,10 +327,13 @@ def wrong_password_run(life):
 
 def excluded_client_fails(life, name, restarted):
     """Wait for the identity failure of the client that missed the IFF rotation (its ntpd restarted),
-    then run the client role's verify step there with a short timeout: it must fail with the evidence."""
+    then run the client role's verify step there with a short timeout: it must fail with the evidence.
+
+    ntpd 4.2.8 compares the filestamp of the server's IFF response with that of the client's
+    parameters before any arithmetic, so the stale client logs the rotated key's filestamp."""
     line, elapsed, seen = lab.wait_for(
         'identity failure on ' + name,
-        lambda: 'crypto_iff: identity not verified' in lab.journal_since(name, restarted - 1), 150)
+        lambda: life.keep['stale client log line'] in lab.journal_since(name, restarted - 1), 150)
     result = {'seen': seen, 'elapsed': elapsed, 'after': life.state(name)}
     if seen:
         result['verify'] = lab.run_playbook('step4-verify-step-on-excluded-client', limit=name, playbook=lab.VERIFY_PLAYBOOK,
@@ -337,7 +349,10 @@ def test_03_iff_rotation_with_one_client_excluded(life):
     old_export = export_sha()
     old = {name: {'sha': iffpar_sha(name), 'pid': lab.ntpd_pid(name)} for name in CLIENTS}
     assert old[CLIENT1]['sha'] == old[CLIENT2]['sha'] == old_export
+    old_stamp = fstamp(iffkey_link)
+    assert lab.link_target(CLIENT1, IFFPAR_LINK) == lab.link_target(CLIENT2, IFFPAR_LINK) == iffpar_name(old_stamp)
 
+    rotation_started = int(time.time()) + NTP_EPOCH_OFFSET
     run = lab.run_playbook('step4-rotate-iff-key', limit='all:!' + CLIENT2, extra_vars={'ntp_server_rotate_iff_key': True})
     life.time('step 4: rotation run (server + client1, with client1 verify)', run.seconds)
     assert run.rc == 0, run.errors()
@@ -349,6 +364,16 @@ def test_03_iff_rotation_with_one_client_excluded(life):
     assert new_export != old_export, 'the exported IFF client parameters did not change'
     assert iffpar_sha(CLIENT1) == new_export, 'client1 does not carry the new IFF client parameters'
     assert iffpar_sha(CLIENT2) == old[CLIENT2]['sha'], 'client2 (excluded) got new parameters'
+    # The new group key carries the time it was made (not the host key's filestamp), and so do the
+    # exported parameters: their header, the file name on client1 and the link ntpd opens.
+    new_stamp = life.keep['new IFF filestamp'] = fstamp(lab.link_target(SERVER, SERVER_LINKS['iffkey']))
+    assert new_stamp >= rotation_started, 'the rotated IFF key has the old filestamp %d (rotation began at %d)' % (
+        new_stamp, rotation_started)
+    with open(os.path.join(EXPORT_DIR, SERVER, 'ntpkey_iffpar')) as handle:
+        assert handle.readline().strip() == '# ' + iffpar_name(new_stamp), 'the exported header lacks the new filestamp'
+    assert lab.link_target(CLIENT1, IFFPAR_LINK) == iffpar_name(new_stamp), 'client1 does not carry the new filestamp'
+    assert iffpar_name(old_stamp) not in lab.out(CLIENT1, 'ls %s' % KEYSDIR), 'client1 kept the superseded parameters'
+    assert lab.link_target(CLIENT2, IFFPAR_LINK) == iffpar_name(old_stamp), 'client2 (excluded) carries the new filestamp'
     assert lab.ntpd_pid(CLIENT2) == old[CLIENT2]['pid'], 'ntpd on client2 (excluded) was restarted'
     assert lab.ntpd_pid(CLIENT1) != old[CLIENT1]['pid'], 'ntpd on client1 did not restart onto the new parameters'
     life.note('step 4: server IFF key link target before/after rotation (filestamp)',
@@ -360,6 +385,7 @@ def test_03_iff_rotation_with_one_client_excluded(life):
     # client2 missed the rotation and still runs its old session: restart its ntpd (as a reboot would)
     # and wait for the identity failure while step 5 runs on client1. Server and client2 are quiet
     # until the end of step 5: their bad-input cases run meanwhile.
+    life.keep['stale client log line'] = 'crypto_iff: invalid filestamp %d' % new_stamp
     life.keep['client2 before its restart'] = life.state(CLIENT2)
     lab.sh(CLIENT2, 'systemctl restart ntp')
     life.pending['client2 failure'] = life.pool.submit(excluded_client_fails, life, CLIENT2, time.time())
@@ -405,7 +431,8 @@ def test_04b_verify_step_reports_the_identity_failure(life):
     run = failure['verify']
     assert run.rc not in (0, -1), 'verify passed on a client that cannot authenticate: %r' % run
     assert run.says('No IFF-authenticated system peer after 10 s.'), run.errors()
-    assert run.says('crypto_iff: identity not verified'), run.errors()
+    assert run.says(life.keep['stale client log line']), run.errors()
+    assert run.says('a rotation it missed'), run.errors()
 
 
 def test_05_excluded_client_fails_then_full_run_heals(life):
@@ -413,8 +440,8 @@ def test_05_excluded_client_fails_then_full_run_heals(life):
     failure = life.pending.pop('client2 failure').result(timeout=400)
     life.note('step 4: client2 (excluded) still authenticated with its old session before its ntpd restart',
               life.keep['client2 before its restart']['summary']['identity_verified'])
-    assert failure['seen'], ('client2 logged no "crypto_iff: identity not verified" within 150 s of its ntpd '
-                             'restart: %s' % brief(failure['after']))
+    assert failure['seen'], ('client2 logged no "%s" within 150 s of its ntpd restart: %s'
+                             % (life.keep['stale client log line'], brief(failure['after'])))
     life.time('step 4: client2 identity failure after its ntpd restart', failure['elapsed'])
     after = failure['after']
     assert not after['summary']['authenticated'], 'client2 still authenticated: %s' % brief(after)
@@ -434,6 +461,8 @@ def test_05_excluded_client_fails_then_full_run_heals(life):
     assert run.recap[CLIENT2]['changed'] >= 1 and run.recap[CLIENT2]['failed'] == 0, run.recap
     assert run.recap[CLIENT1]['failed'] == 0, run.recap
     assert iffpar_sha(CLIENT2) == export_sha(), 'client2 did not get the new IFF client parameters'
+    assert lab.link_target(CLIENT2, IFFPAR_LINK) == iffpar_name(life.keep['new IFF filestamp']), \
+        'client2 does not carry the new filestamp after the full run'
     assert lab.ntpd_pid(CLIENT2) != pid
     assert lab.conf_sha(CLIENT1) == life.keep['client1 conf'], 'client1 is not back on the scenario password'
     for name in CLIENTS:

@@ -27,8 +27,9 @@ NOW = FSTAMP + 86400 + 3600
 CERT_NOT_AFTER = autokey.certificate_info(autokey.read_key_file(fixture_path('server', SERVER_CERT))['pem'])['not_after']
 DAYS_LEFT = (CERT_NOT_AFTER - autokey.ntp_to_datetime(NOW)) // datetime.timedelta(days=1)
 
-SERVER_ARGV = [KEYGEN_BIN, '-H', '-T', '-I', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256',
-               '-m', '1024', '-b', '512']
+SERVER_ARGV = [KEYGEN_BIN, '-H', '-T', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256', '-m', '1024']
+# the IFF group key comes from a run of its own in an empty directory, for a fresh filestamp
+IFF_ARGV = [KEYGEN_BIN, '-I', '-s', SERVER, '-i', GROUP, '-c', 'RSA-SHA256', '-m', '1024', '-b', '512']
 SERVER_LINKS = ['ntpkey_cert_fixhost', 'ntpkey_host_fixhost', 'ntpkey_iffkey_fixgrp', 'ntpkey_iffkey_fixhost']
 
 
@@ -71,22 +72,25 @@ def test_server_first_run_then_idempotent(monkeypatch, keysdir):
 
     assert not result.get('failed'), result
     assert result['changed'] is True
-    assert fake.argvs == [[KEYGEN_BIN, '--help'], SERVER_ARGV]
+    assert fake.argvs == [[KEYGEN_BIN, '--help'], SERVER_ARGV, IFF_ARGV]
     env = fake.environ[0]
     assert env['NTP_KEYGEN_PASSWORD'] == PASSWORD and env['LC_ALL'] == 'C'
     assert os.path.dirname(env['HOME']) == keysdir      # the private work directory, since removed
+    assert fake.environ[1]['HOME'] == os.path.join(env['HOME'], 'iff')
     assert result['regenerated'] == ['host', 'cert', 'iffkey']
 
-    assert files_of(keysdir) == sorted([IFFKEY, SERVER_CERT, SERVER_HOST])   # no work dir left behind
+    # only the group key of the second run is kept; no work dir is left behind
+    iffkey = IFFKEY.replace(str(FSTAMP), str(FSTAMP + 1))
+    assert files_of(keysdir) == sorted([iffkey, SERVER_CERT, SERVER_HOST])
     assert links_of(keysdir) == {
         'ntpkey_host_fixhost': SERVER_HOST, 'ntpkey_cert_fixhost': SERVER_CERT,
-        'ntpkey_iffkey_fixhost': IFFKEY, 'ntpkey_iffkey_fixgrp': IFFKEY}
+        'ntpkey_iffkey_fixhost': iffkey, 'ntpkey_iffkey_fixgrp': iffkey}
     for name in files_of(keysdir):
         st = os.stat(os.path.join(keysdir, name))
         assert stat.S_IMODE(st.st_mode) == 0o640, name
         assert (st.st_uid, st.st_gid) == (os.getuid(), os.getgid())
     assert stat.S_IMODE(os.stat(keysdir).st_mode) == 0o750
-    assert result['fstamp'] == {'host': FSTAMP, 'cert': FSTAMP, 'iffkey': FSTAMP}
+    assert result['fstamp'] == {'host': FSTAMP, 'cert': FSTAMP, 'iffkey': FSTAMP + 1}
     assert result['certificate']['subject'] == 'fixhost@fixgrp' and result['certificate']['trusted'] is True
     assert sorted(result['links']) == SERVER_LINKS
 
@@ -159,9 +163,10 @@ def test_regenerate_always_replaces_everything(monkeypatch, keysdir):
     fake = use_keygen(monkeypatch, FakeKeygen(start=FSTAMP + 1000))
     result = run_module(ntp_keygen, server_args(keysdir, regenerate='always'))
     assert result['changed'] is True, result
-    assert fake.argvs == [[KEYGEN_BIN, '--help'], SERVER_ARGV]
+    assert fake.argvs == [[KEYGEN_BIN, '--help'], SERVER_ARGV, IFF_ARGV]
     new = {part: os.path.basename(path) for part, path in result['files'].items()}
-    assert new == {part: name.replace(str(FSTAMP), str(FSTAMP + 1000)) for part, name in old.items()}
+    stamps = {'host': FSTAMP + 1000, 'cert': FSTAMP + 1000, 'iffkey': FSTAMP + 1001}
+    assert new == {part: name.replace(str(FSTAMP), str(stamps[part])) for part, name in old.items()}
     assert sorted(result['removed']) == sorted(old.values())
     assert files_of(keysdir) == sorted(new.values())
     assert links_of(keysdir)['ntpkey_iffkey_fixgrp'] == new['iffkey']
@@ -178,10 +183,13 @@ def test_renew_before_days_renews_only_the_certificate(monkeypatch, keysdir):
     assert fake.argvs == [[KEYGEN_BIN, '-T', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256',
                            '-m', '1024']]
     assert result['regenerated'] == ['cert']
-    new_cert = SERVER_CERT.replace(str(FSTAMP), str(FSTAMP + 1000))
-    assert result['removed'] == [SERVER_CERT]
+    # ntp-keygen stamps the new certificate with the host key's filestamp: same name, new file
+    assert result['removed'] == []
+    assert files_of(keysdir) == sorted(old.values())
+    with open(os.path.join(keysdir, SERVER_CERT)) as handle:
+        assert 'BEGIN CERTIFICATE' in handle.read()
     assert links_of(keysdir) == {
-        'ntpkey_host_fixhost': old['host'], 'ntpkey_cert_fixhost': new_cert,
+        'ntpkey_host_fixhost': old['host'], 'ntpkey_cert_fixhost': SERVER_CERT,
         'ntpkey_iffkey_fixhost': old['iffkey'], 'ntpkey_iffkey_fixgrp': old['iffkey']}
 
 
@@ -198,12 +206,13 @@ def test_rotate_iffkey_keeps_host_key_and_certificate_links(monkeypatch, keysdir
     fake = use_keygen(monkeypatch, FakeKeygen(start=FSTAMP + 1000))
     result = run_module(ntp_keygen, server_args(keysdir, rotate=['iffkey']))
     assert result['changed'] is True, result
-    assert fake.argvs == [[KEYGEN_BIN, '--help'],
-                          [KEYGEN_BIN, '-T', '-I', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256',
-                           '-m', '1024', '-b', '512']]
+    assert fake.argvs == [[KEYGEN_BIN, '--help'], IFF_ARGV]
     assert result['regenerated'] == ['iffkey']
+    # a fresh filestamp (not the host key's), so the exported client parameters get a new name too
     new_iff = old['iffkey'].replace(str(FSTAMP), str(FSTAMP + 1000))
+    assert result['fstamp'] == {'host': FSTAMP, 'cert': FSTAMP, 'iffkey': FSTAMP + 1000}
     assert result['removed'] == [old['iffkey']]
+    assert files_of(keysdir) == sorted([old['host'], old['cert'], new_iff])
     assert links_of(keysdir) == {
         'ntpkey_host_fixhost': old['host'], 'ntpkey_cert_fixhost': old['cert'],
         'ntpkey_iffkey_fixhost': new_iff, 'ntpkey_iffkey_fixgrp': new_iff}
@@ -227,3 +236,27 @@ def test_rotate_iffkey_without_iff_fails_before_running(monkeypatch, keysdir):
     result = run_module(ntp_keygen, server_args(keysdir, iff=False, rotate=['iffkey']))
     assert result['failed'] is True
     assert 'rotate=iffkey needs iff=true' in result['msg']
+
+
+def test_renewal_and_rotation_in_one_run(monkeypatch, keysdir):
+    old = install_keys(keysdir, SERVER)
+    fake = use_keygen(monkeypatch, FakeKeygen(start=FSTAMP + 1000))
+    result = run_module(ntp_keygen, server_args(keysdir, rotate=['cert', 'iffkey']))
+    assert result['changed'] is True, result
+    assert fake.argvs == [[KEYGEN_BIN, '--help'],
+                          [KEYGEN_BIN, '-T', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256', '-m', '1024'],
+                          IFF_ARGV]
+    assert result['regenerated'] == ['cert', 'iffkey']
+    assert result['fstamp'] == {'host': FSTAMP, 'cert': FSTAMP, 'iffkey': FSTAMP + 1001}
+    assert result['removed'] == [old['iffkey']]
+
+
+def test_renewal_window_not_below_lifetime_warns(monkeypatch, keysdir):
+    install_keys(keysdir, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    warnings = []
+    monkeypatch.setattr(AnsibleModule, 'warn', lambda self, warning, *args, **kwargs: warnings.append(warning))
+    result = run_module(ntp_keygen, server_args(keysdir, lifetime=2, renew_before_days=5))
+    assert not result.get('failed'), result
+    assert len(warnings) == 1
+    assert 'renew_before_days (5) is not below lifetime (2): every run renews the certificate' in warnings[0]
