@@ -51,12 +51,30 @@ SERVER_SUBJECT = '%s@%s' % (SERVER, GROUP)
 # --- step 7's table ------------------------------------------------------------------------------
 
 class Case:
-    def __init__(self, cid, target, extra_vars=None, expect=(), drop=(), role='ntp_servers', check=False, skip=None):
+    def __init__(self, cid, target, extra_vars=None, expect=(), drop=(), role='ntp_servers', check=False, skip=None,
+                 setup=None):
         self.id, self.target, self.extra_vars, self.expect = cid, target, extra_vars, expect
-        self.drop, self.role, self.check, self.skip = drop, role, check, skip
+        self.drop, self.role, self.check, self.skip, self.setup = drop, role, check, skip, setup
 
     def __repr__(self):
         return self.id
+
+
+TWIN = 'tsn-life-twin'
+TWIN_EXPORT = os.path.join(lab.WORK, 'cases', 'twin-export')
+
+
+def export_twin_server():
+    """An export dir holding the server's parameters and a second server's of the same group but
+    another group key (the same file with another filestamp), as two servers that each made their
+    own key under one ntp_server_group_name would export."""
+    with open(os.path.join(EXPORT_DIR, SERVER, 'ntpkey_iffpar')) as handle:
+        header, rest = handle.read().split('\n', 1)
+    stamp = fstamp(header)
+    for name, text in ((SERVER, header), (TWIN, header[:-len(str(stamp))] + str(stamp + 1))):
+        os.makedirs(os.path.join(TWIN_EXPORT, name), exist_ok=True)
+        with open(os.path.join(TWIN_EXPORT, name, 'ntpkey_iffpar'), 'w') as handle:
+            handle.write(text + '\n' + rest)
 
 
 # The client cases run on client2 while it waits out its identity failure (step 4), the server's
@@ -78,6 +96,9 @@ CASES = [
          ['ntp_client_servers is empty: list the ntp servers']),
     Case('client-server-unknown', CLIENT2, {'ntp_client_servers': ['nosuch-server']},
          ['No IFF client parameters for nosuch-server', 'run the timesec.ntp.ntp_server role on those servers first']),
+    Case('client-servers-two-group-keys', CLIENT2, {'ntp_client_servers': [SERVER, TWIN], 'ntp_client_export_dir': TWIN_EXPORT},
+         ['ntp_client_servers: %s, %s share the IFF group %s but not its group key' % (SERVER, TWIN, GROUP),
+          'list one of them for this client'], setup=export_twin_server),
     Case('client-server-unresolvable', CLIENT2,
          {'ntp_client_servers': [{'name': SERVER, 'address': 'nosuch.invalid'}]},
          ['ntp_client_servers: nosuch.invalid does not resolve on ' + CLIENT2, 'give the server an address']),
@@ -502,6 +523,8 @@ def run_case(the_lab, case):
                         '--cap-add', 'NET_ADMIN', '--systemd=always', DEB12_IMAGE, '/sbin/init'],
                        check=True, stdout=subprocess.DEVNULL, timeout=120)
     try:
+        if case.setup:
+            case.setup()
         if case.target == DEB12:
             lab.wait_for('Debian 12 container answers', lambda: lab.sh(DEB12, 'true', check=False).returncode == 0, 60)
         extra = (os.path.join(lab.WORK, 'cases', case.id, 'export'),) if case.target in ('localhost', DEB12) else ()
