@@ -67,29 +67,22 @@ _raw:
       type: int
 """
 
-import os
-
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.timesec.ntp.plugins.module_utils.autokey import AutokeyError, parse_iffpar
-from ansible_collections.timesec.ntp.plugins.plugin_utils.servers import server_item
+from ansible_collections.timesec.ntp.plugins.plugin_utils.servers import exported_files
 
 
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        export_dir = self.get_option('export_dir')
         results = []
-        for term in terms:
-            entry = server_item(term)
-            path = os.path.join(export_dir, entry['name'], 'ntpkey_iffpar')
-            entry.update(path=path, present=os.path.isfile(path), content='', group=None, fstamp=None)
-            if entry['present']:
-                with open(path, 'r') as handle:
-                    entry['content'] = handle.read()
+        for entry, text in exported_files(terms, self.get_option('export_dir'), 'ntpkey_iffpar'):
+            entry.update(content=text or '', group=None, fstamp=None)
+            if text is not None:
                 try:
-                    parsed = parse_iffpar(entry['content'], path)
+                    parsed = parse_iffpar(text, entry['path'])
                 except AutokeyError as exc:
                     raise AnsibleLookupError('%s (re-run the ntp_server role on %s)' % (exc, entry['name'])) from exc
                 entry.update(group=parsed['group'], fstamp=parsed['fstamp'])

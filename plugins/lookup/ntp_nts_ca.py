@@ -62,12 +62,10 @@ _raw:
       type: str
 """
 
-import os
-
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.timesec.ntp.plugins.plugin_utils.servers import server_item
+from ansible_collections.timesec.ntp.plugins.plugin_utils.servers import exported_files
 
 PEM_CERT = '-----BEGIN CERTIFICATE-----'
 
@@ -76,18 +74,12 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        export_dir = self.get_option('export_dir')
         results = []
-        for term in terms:
-            entry = server_item(term)
-            path = os.path.join(export_dir, entry['name'], 'nts-ca.pem')
-            entry.update(path=path, present=os.path.isfile(path), content='')
-            if entry['present']:
-                with open(path, 'r') as handle:
-                    content = handle.read()
-                if content.strip() and PEM_CERT not in content:
-                    raise AnsibleLookupError('%s holds no PEM certificate (re-run the ntp_server role on %s)'
-                                             % (path, entry['name']))
-                entry['content'] = content.strip() + '\n' if content.strip() else ''
+        for entry, text in exported_files(terms, self.get_option('export_dir'), 'nts-ca.pem'):
+            text = (text or '').strip()
+            if text and PEM_CERT not in text:
+                raise AnsibleLookupError('%s holds no PEM certificate (re-run the ntp_server role on %s)'
+                                         % (entry['path'], entry['name']))
+            entry['content'] = text + '\n' if text else ''
             results.append(entry)
         return results

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_text
 
@@ -20,3 +22,18 @@ def server_item(item):
     if not item or not isinstance(item, str):
         raise AnsibleLookupError('a server must be a host name or a mapping with name/address, got %r' % (item,))
     return {'name': item, 'address': item}
+
+
+def exported_files(terms, export_dir, file_name):
+    """For each server in ``terms``: (entry, text) where entry is server_item() plus ``path`` (of
+    ``file_name`` in the server's export subdirectory) and ``present``, and text is the file's text
+    or None when it is missing. The caller checks the text and adds its own fields."""
+    for term in terms:
+        entry = server_item(term)
+        entry['path'] = os.path.join(export_dir, entry['name'], file_name)
+        entry['present'] = os.path.isfile(entry['path'])
+        text = None
+        if entry['present']:
+            with open(entry['path'], 'r') as handle:
+                text = handle.read()
+        yield entry, text

@@ -38,6 +38,7 @@ import pytest
 import testinfra
 
 import lab
+from ansible_collections.timesec.ntp.plugins.module_utils import autokey  # on sys.path through lab
 from lab import CLIENT1, CLIENT2, CLIENTS, DEB12, DEB12_IMAGE, EXPORT_DIR, GROUP, INVENTORY, KEYSDIR, SERVER
 from ntpcheck import authenticated_since, status, wait_state
 
@@ -70,7 +71,7 @@ def export_twin_server():
     own key under one ntp_server_group_name would export."""
     with open(os.path.join(EXPORT_DIR, SERVER, 'ntpkey_iffpar')) as handle:
         header, rest = handle.read().split('\n', 1)
-    stamp = fstamp(header)
+    stamp = fstamp(header[len('# '):])
     for name, text in ((SERVER, header), (TWIN, header[:-len(str(stamp))] + str(stamp + 1))):
         os.makedirs(os.path.join(TWIN_EXPORT, name), exist_ok=True)
         with open(os.path.join(TWIN_EXPORT, name, 'ntpkey_iffpar'), 'w') as handle:
@@ -218,14 +219,11 @@ def keys_listing(name):
 
 def fstamp(file_name):
     """The filestamp (NTP seconds) at the end of an ntp-keygen file name."""
-    return int(file_name.rsplit('.', 1)[1])
+    return autokey.parse_filename(file_name)['fstamp']
 
 
 def iffpar_name(stamp):
     return 'ntpkey_iffpar_%s.%d' % (GROUP, stamp)
-
-
-NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900-01-01 (NTP) to 1970-01-01 (Unix)
 
 
 # --- the steps -------------------------------------------------------------------------------------
@@ -373,7 +371,7 @@ def test_03_iff_rotation_with_one_client_excluded(life):
     old_stamp = fstamp(iffkey_link)
     assert lab.link_target(CLIENT1, IFFPAR_LINK) == lab.link_target(CLIENT2, IFFPAR_LINK) == iffpar_name(old_stamp)
 
-    rotation_started = int(time.time()) + NTP_EPOCH_OFFSET
+    rotation_started = autokey.now_fstamp()
     run = lab.run_playbook('step4-rotate-iff-key', limit='all:!' + CLIENT2, extra_vars={'ntp_server_rotate_iff_key': True})
     life.time('step 4: rotation run (server + client1, with client1 verify)', run.seconds)
     assert run.rc == 0, run.errors()
