@@ -5,6 +5,7 @@ on sys.path). The ntpq parsing is the collection's own (plugins/module_utils/ntp
 code behind ntp_status_info), imported from the collections tree that scripts/env.sh sets up.
 """
 
+import json
 import os
 import sys
 import time
@@ -82,3 +83,21 @@ def wait_state(host, until, timeout=180, interval=2):
         if elapsed > timeout:
             return state, elapsed, False
         time.sleep(interval)
+
+
+# Where molecule/shared/secretwatch.py (started by a scenario's prepare step) logs.
+SECRETWATCH_LOG = '/run/tsn-secretwatch.log'
+
+
+def secret_window(host, path, log=SECRETWATCH_LOG):
+    """The chmod/chown events (inotify ATTRIB) that reached ``path`` after its last content write
+    (MOVED_TO or CLOSE_WRITE), as secretwatch.py recorded them: each one means the file held its
+    final content before it had its final owner or mode, so for a moment others could read it.
+    Returns (late attribute events, every event of the file); fails when nothing was recorded."""
+    records = [json.loads(line) for line in host.file(log).content_string.splitlines() if line.strip()]
+    assert records and records[0].get('ready'), '%s does not start with the watcher\'s ready line' % log
+    events = [record for record in records[1:] if record['name'] == path]
+    writes = [i for i, record in enumerate(events) if {'MOVED_TO', 'CLOSE_WRITE'} & set(record['event'].split('+'))]
+    assert writes, 'no write of %s was recorded, so this check would prove nothing: %r' % (path, events)
+    late = [record for record in events[writes[-1] + 1:] if 'ATTRIB' in record['event'].split('+')]
+    return late, events

@@ -26,9 +26,19 @@ options:
     type: list
     elements: raw
   export_dir:
-    description: The directory the ntp_server role fetched the parameters into.
+    description:
+      - The directory the ntp_server role exported into (its C(ntp_server_export_dir)), for every server.
+      - Empty or unset - each server's own C(ntp_server_export_dir) as its host or group variables set it (so a
+        server with its own export directory in C(host_vars) is found there), else O(default_export_dir).
+      - C(~) is expanded.
+    type: str
+    default: ""
+  default_export_dir:
+    description:
+      - Where to look for a server that has no C(ntp_server_export_dir) of its own, when O(export_dir) is empty.
+      - The ntp_server role's default is C(~/.ansible/timesec.ntp/iffpar).
     type: path
-    required: true
+    default: ~/.ansible/timesec.ntp/iffpar
 """
 
 EXAMPLES = r"""
@@ -49,6 +59,9 @@ _raw:
       type: str
     address:
       description: Address clients use in their C(server) line.
+      type: str
+    export_dir:
+      description: The export directory the file was looked up in (see O(export_dir)).
       type: str
     path:
       description: The parameters file on the controller.
@@ -78,7 +91,9 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         results = []
-        for entry, text in exported_files(terms, self.get_option('export_dir'), 'ntpkey_iffpar'):
+        for entry, text in exported_files(terms, export_dir=self.get_option('export_dir'),
+                                          hostvars=(variables or {}).get('hostvars'),
+                                          default_dir=self.get_option('default_export_dir'), file_name='ntpkey_iffpar'):
             entry.update(content=text or '', group=None, fstamp=None)
             if text is not None:
                 try:

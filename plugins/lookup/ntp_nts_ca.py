@@ -27,9 +27,19 @@ options:
     type: list
     elements: raw
   export_dir:
-    description: The directory the ntp_server role exported into.
+    description:
+      - The directory the ntp_server role exported into (its C(ntp_server_export_dir)), for every server.
+      - Empty or unset - each server's own C(ntp_server_export_dir) as its host or group variables set it (so a
+        server with its own export directory in C(host_vars) is found there), else O(default_export_dir).
+      - C(~) is expanded.
+    type: str
+    default: ""
+  default_export_dir:
+    description:
+      - Where to look for a server that has no C(ntp_server_export_dir) of its own, when O(export_dir) is empty.
+      - The ntp_server role's default is C(~/.ansible/timesec.ntp/iffpar).
     type: path
-    required: true
+    default: ~/.ansible/timesec.ntp/iffpar
 """
 
 EXAMPLES = r"""
@@ -50,6 +60,9 @@ _raw:
       type: str
     address:
       description: The name (or address) clients put on their C(server) line.
+      type: str
+    export_dir:
+      description: The export directory the file was looked up in (see O(export_dir)).
       type: str
     path:
       description: The exported file on the controller.
@@ -75,7 +88,9 @@ class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
         results = []
-        for entry, text in exported_files(terms, self.get_option('export_dir'), 'nts-ca.pem'):
+        for entry, text in exported_files(terms, export_dir=self.get_option('export_dir'),
+                                          hostvars=(variables or {}).get('hostvars'),
+                                          default_dir=self.get_option('default_export_dir'), file_name='nts-ca.pem'):
             text = (text or '').strip()
             if text and PEM_CERT not in text:
                 raise AnsibleLookupError('%s holds no PEM certificate (re-run the ntp_server role on %s)'

@@ -62,7 +62,7 @@ def find_keygen(module):
     if binary is None:
         raise AutokeyError(
             'ntp-keygen was not found: install the classic ntp package (ntp 4.2.8, '
-            'Debian 11 / Ubuntu 22.04); ntpsec and chrony have no Autokey')
+            'Debian 11; Ubuntu 22.04 untested); ntpsec and chrony have no Autokey')
     return binary
 
 

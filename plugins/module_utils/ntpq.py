@@ -428,6 +428,31 @@ def daemon_flavour(version):
     return 'ntpsec' if 'ntpsec' in (version or '') else 'ntp'
 
 
+# ntpd's configuration file when its command line names none (classic ntp 4.2.8, ntpsec 1.2).
+DEFAULT_CONFIG = {'ntp': '/etc/ntp.conf', 'ntpsec': '/etc/ntpsec/ntp.conf'}
+
+
+def config_file(argv, daemon='ntp'):
+    """The configuration file an ntpd runs with, from its command line (``/proc/<pid>/cmdline``
+    split at NUL): the last ``-c FILE``, ``-cFILE`` or ``--configfile[=]FILE`` wins, as in ntpd's
+    option parser; without one, the daemon's compiled-in default (DEFAULT_CONFIG)."""
+    found = None
+    args = list(argv[1:])
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ('-c', '--configfile') and i + 1 < len(args):
+            found = args[i + 1]
+            i += 2
+            continue
+        if arg.startswith('--configfile='):
+            found = arg[len('--configfile='):]
+        elif arg.startswith('-c') and len(arg) > 2:
+            found = arg[2:]
+        i += 1
+    return found or DEFAULT_CONFIG.get(daemon, DEFAULT_CONFIG['ntp'])
+
+
 def _nts_fields(var, status):
     """NTS state of an ntpsec association: it uses NTS when ntpd reports NTS cookies for it
     (``ntscookies``, -1 before the first NTS-KE succeeded) and authentication is enabled

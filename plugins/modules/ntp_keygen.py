@@ -22,7 +22,7 @@ description:
 author:
   - timesec.ntp contributors (@timesec)
 requirements:
-  - C(ntp-keygen) from classic ntp 4.2.8 (Debian 11, Ubuntu 22.04). ntpsec has no Autokey.
+  - C(ntp-keygen) from classic ntp 4.2.8 (tested on Debian 11; Ubuntu 22.04 untested). ntpsec has no Autokey.
   - The Python C(cryptography) library on the target (Debian package C(python3-cryptography)).
   - Python 3.9 or newer on the target.
 extends_documentation_fragment:
@@ -188,23 +188,32 @@ EXAMPLES = r"""
 
 RETURN = r"""
 files:
-  description: The key files in use, by part (V(host), V(cert), V(iffkey)).
+  description:
+    - The key files in use, by part (V(host), V(cert), V(iffkey)).
+    - In check mode, the files that exist before the run; a part this run would make is missing.
   returned: always
   type: dict
   sample: {"host": "/etc/ntp/ntpkey_RSAhost_ntp1.4004683375", "cert": "/etc/ntp/ntpkey_RSA-SHA256cert_ntp1.4004683375"}
 links:
-  description: The links ntpd opens, mapped to the file names they point to.
+  description:
+    - The links ntpd opens, mapped to the file names they point to.
+    - In check mode, a link to a file this run would make points to V((new <part>)), for example V((new cert)).
   returned: always
   type: dict
   sample: {"ntpkey_host_ntp1": "ntpkey_RSAhost_ntp1.4004683375"}
 fstamp:
-  description: Filestamp (NTP seconds) of each part.
+  description:
+    - Filestamp (NTP seconds) of each part.
+    - In check mode, of the files that exist before the run.
   returned: always
   type: dict
   sample: {"host": 4004683375, "cert": 4004683375, "iffkey": 4004683376}
 certificate:
-  description: The certificate's subject, issuer, expiry (ISO 8601, UTC), digest and trust flag.
-  returned: when a certificate exists or would exist
+  description:
+    - The certificate's subject, issuer, expiry (ISO 8601, UTC), digest and trust flag.
+    - In check mode, the certificate that exists before the run (missing when there is none); a certificate
+      this run would make or renew is not described.
+  returned: when a certificate exists
   type: dict
   sample: {"subject": "ntp1@timelab", "issuer": "ntp1@timelab", "not_after": "2027-11-26T12:02:55+00:00",
            "digest": "sha256", "trusted": true}

@@ -135,6 +135,31 @@ summary:
       description: Address of the system peer, V(null) without one.
       type: str
       sample: 10.89.0.2
+process:
+  description:
+    - The local ntpd process, read from C(/proc) when O(host) is the target itself (V(localhost), V(127.0.0.1)
+      or V(::1)); V(null) for a remote O(host) or when no process named C(ntpd) runs.
+    - RV(process.config_file) is the configuration ntpd actually runs with. A Debian DHCP hook can make
+      classic ntp's start script run C(/run/ntp.conf.dhcp) instead of C(/etc/ntp.conf); the roles of this
+      collection prevent that, and their verify step checks this value.
+  returned: success
+  type: dict
+  contains:
+    pid:
+      description: Process ID of ntpd.
+      type: int
+      sample: 412
+    argv:
+      description: ntpd's command line.
+      type: list
+      elements: str
+      sample: ["/usr/sbin/ntpd", "-p", "/var/run/ntpd.pid", "-g", "-u", "ntp:ntp", "-c", "/etc/ntp.conf"]
+    config_file:
+      description:
+        - The last C(-c)/C(--configfile) argument, or without one the daemon's default (C(/etc/ntp.conf) for
+          classic ntp, C(/etc/ntpsec/ntp.conf) for ntpsec).
+      type: str
+      sample: /etc/ntp.conf
 system:
   description: The system variables (C(ntpq -c "rv 0")).
   returned: success
@@ -403,12 +428,16 @@ associations:
       sample: {"associd": "17683", "srcadr": "10.89.0.2", "flags": "0x29c7f23", "ident": "lab-ntp1"}
 """
 
+import os
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
 
+# ntpd on the target itself: its process (and configuration file) can be read from /proc.
+LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
 HOST_RE = re.compile(r'^[A-Za-z0-9_.:%\[\]][A-Za-z0-9_.:%\[\]-]*$')
 
 
@@ -453,6 +482,24 @@ def collect(runner):
     return system, associations
 
 
+def local_daemon(daemon, proc='/proc'):
+    """The local ntpd process: its PID, command line and the configuration file it runs with
+    (None when no process named ntpd runs). Reads /proc only."""
+    for entry in sorted(os.listdir(proc)):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(os.path.join(proc, entry, 'comm')) as handle:
+                if handle.read().strip() != 'ntpd':
+                    continue
+            with open(os.path.join(proc, entry, 'cmdline'), 'rb') as handle:
+                argv = [to_text(arg, errors='surrogate_or_strict') for arg in handle.read().split(b'\0') if arg]
+        except (IOError, OSError):
+            continue  # gone meanwhile, or not ours to read
+        return {'pid': int(entry), 'argv': argv, 'config_file': ntpq.config_file(argv, daemon)}
+    return None
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -477,7 +524,8 @@ def main():
         module.fail_json(msg='cannot parse the output of ntpq: %s' % exc)
     except ntpq.NtpqError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, system=system, associations=associations,
+    process = local_daemon(system.get('daemon')) if p['host'] in LOCAL_HOSTS else None
+    module.exit_json(changed=False, system=system, associations=associations, process=process,
                      summary=ntpq.summarize(system, associations))
 
 

@@ -24,13 +24,31 @@ def server_item(item):
     return {'name': item, 'address': item}
 
 
-def exported_files(terms, export_dir, file_name):
-    """For each server in ``terms``: (entry, text) where entry is server_item() plus ``path`` (of
-    ``file_name`` in the server's export subdirectory) and ``present``, and text is the file's text
-    or None when it is missing. The caller checks the text and adds its own fields."""
+def export_dir_of(name, export_dir=None, hostvars=None, default_dir=None):
+    """Where the ntp_server role exported server ``name``'s files: ``export_dir`` when given (one
+    directory for every server), else that server's own ``ntp_server_export_dir`` (its host or group
+    variables, as ``hostvars`` shows them), else ``default_dir``."""
+    if export_dir:
+        return os.path.expanduser(export_dir)
+    server_vars = hostvars.get(name) if hostvars is not None and name in hostvars else None
+    own = server_vars.get('ntp_server_export_dir') if server_vars is not None else None
+    if own:
+        return os.path.expanduser(to_text(own))
+    if default_dir:
+        return default_dir
+    raise AnsibleLookupError('no export directory for server %s: it has no ntp_server_export_dir, and neither '
+                             'export_dir nor default_export_dir is set' % name)
+
+
+def exported_files(terms, file_name, export_dir=None, hostvars=None, default_dir=None):
+    """For each server in ``terms``: (entry, text) where entry is server_item() plus ``export_dir``
+    (export_dir_of()), ``path`` (of ``file_name`` in the server's export subdirectory) and
+    ``present``, and text is the file's text or None when it is missing. The caller checks the
+    text and adds its own fields."""
     for term in terms:
         entry = server_item(term)
-        entry['path'] = os.path.join(export_dir, entry['name'], file_name)
+        entry['export_dir'] = export_dir_of(entry['name'], export_dir, hostvars, default_dir)
+        entry['path'] = os.path.join(entry['export_dir'], entry['name'], file_name)
         entry['present'] = os.path.isfile(entry['path'])
         text = None
         if entry['present']:

@@ -8,7 +8,9 @@ Needs ansible-core on PATH; works offline (the collection has no dependencies).
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -104,29 +106,62 @@ def test_installed_copy_is_the_only_one(installed_env, outside, workdir):
     assert listing[str(workdir / 'installed' / 'ansible_collections')][FQCN]['version'] == GALAXY['version']
 
 
-@pytest.mark.parametrize('doc_args, expected', [
-    (['timesec.ntp.ntp_keygen'], ['> MODULE timesec.ntp.ntp_keygen', 'Autokey key material', 'autokey_group',
-                                  'OPTIONS', 'EXAMPLES:', 'RETURN VALUES:']),
-    (['timesec.ntp.ntp_iffpar'], ['> MODULE timesec.ntp.ntp_iffpar', 'IFF group key', 'OPTIONS', 'EXAMPLES:',
-                                  'RETURN VALUES:']),
-    (['-t', 'lookup', 'timesec.ntp.ntp_iffpar'], ['> LOOKUP timesec.ntp.ntp_iffpar', 'export_dir', 'EXAMPLES:',
-                                                  'RETURN VALUES:']),
-    (['-t', 'filter', 'timesec.ntp.ntp_restrict'], ['> FILTER timesec.ntp.ntp_restrict', 'restrict', 'EXAMPLES:',
-                                                    'RETURN VALUES:']),
-    (['-t', 'lookup', 'timesec.ntp.ntp_nts_ca'], ['> LOOKUP timesec.ntp.ntp_nts_ca', 'nts-ca.pem', 'EXAMPLES:',
-                                                  'RETURN VALUES:']),
-    (['-t', 'role', 'timesec.ntp.ntp_server'], ['ENTRY POINT: *main*', 'ntp_server_crypto_password', 'ntp_server_allowed_networks']),
-    (['-t', 'role', 'timesec.ntp.ntp_client'], ['ENTRY POINT: *main*', 'ntp_client_crypto_password', 'ntp_client_servers']),
-], ids=['module-ntp_keygen', 'module-ntp_iffpar', 'lookup-ntp_iffpar', 'filter-ntp_restrict', 'lookup-ntp_nts_ca',
-        'role-ntp_server', 'role-ntp_client'])
-def test_ansible_doc(installed_env, outside, workdir, doc_args, expected):
-    proc = run(['ansible-doc'] + doc_args, cwd=outside, env=installed_env)
+def plugins_of_this_checkout():
+    """Every plugin that ansible-doc documents, found in the tree rather than listed by hand:
+    (type, FQCN) for each module and lookup file and for each filter a filter file declares."""
+    found = []
+    for kind, directory in (('module', 'modules'), ('lookup', 'lookup')):
+        for path in sorted((REPO / 'plugins' / directory).glob('*.py')):
+            if path.name != '__init__.py':
+                found.append((kind, '%s.%s' % (FQCN, path.stem)))
+    for path in sorted((REPO / 'plugins' / 'filter').glob('*.py')):
+        for name in re.findall(r"'(ntp_[a-z_]+)': ntp_[a-z_]+", path.read_text()):
+            found.append(('filter', '%s.%s' % (FQCN, name)))
+    return found
+
+
+PLUGINS = plugins_of_this_checkout()
+# What each page must say beyond the generic sections (a sentence only that plugin's docs carry).
+SPECIFIC = {
+    ('module', 'timesec.ntp.ntp_keygen'): ['Autokey key material', 'autokey_group'],
+    ('module', 'timesec.ntp.ntp_iffpar'): ['IFF group key'],
+    ('module', 'timesec.ntp.ntp_status_info'): ['config_file'],
+    ('module', 'timesec.ntp.ntp_firewall_info'): ['firewalld'],
+    ('lookup', 'timesec.ntp.ntp_iffpar'): ['export_dir', 'default_export_dir'],
+    ('lookup', 'timesec.ntp.ntp_nts_ca'): ['nts-ca.pem'],
+    ('filter', 'timesec.ntp.ntp_restrict'): ['restrict'],
+}
+
+
+def test_every_plugin_is_documented(installed_env, outside):
+    """The plugins found in the tree are exactly those ansible-doc lists for the installed copy."""
+    listed = []
+    for kind in ('module', 'lookup', 'filter'):
+        proc = run(['ansible-doc', '-t', kind, '-l', FQCN, '--json'], cwd=outside, env=installed_env)
+        listed += [(kind, name) for name in json.loads(proc.stdout)]
+    assert sorted(listed) == sorted(PLUGINS)
+    assert len(PLUGINS) >= 9
+
+
+@pytest.mark.parametrize('kind, name', PLUGINS, ids=['%s-%s' % (k, n.split('.')[-1]) for k, n in PLUGINS])
+def test_ansible_doc_plugin(installed_env, outside, workdir, kind, name):
+    proc = run(['ansible-doc', '-t', kind, name], cwd=outside, env=installed_env)
     text = proc.stdout
-    for needle in expected:
-        assert needle in text, '%r not in ansible-doc %s output:\n%s' % (needle, ' '.join(doc_args), text)
-    if doc_args[0] != '-t' or doc_args[1] != 'role':
-        # The plugin's source path: the installed copy, not the checkout.
-        assert str(workdir / 'installed') in text, text
+    for needle in ['> %s %s' % (kind.upper(), name), 'EXAMPLES:', 'RETURN VALUES:'] + SPECIFIC.get((kind, name), []):
+        assert needle in text, '%r not in ansible-doc -t %s %s output:\n%s' % (needle, kind, name, text)
+    # The plugin's source path: the installed copy, not the checkout.
+    assert str(workdir / 'installed') in text, text
+    assert 'WARNING' not in proc.stderr and 'ERROR' not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize('role, needles', [
+    ('timesec.ntp.ntp_server', ['ENTRY POINT: *main*', 'ntp_server_crypto_password', 'ntp_server_allowed_networks']),
+    ('timesec.ntp.ntp_client', ['ENTRY POINT: *main*', 'ntp_client_crypto_password', 'ntp_client_servers']),
+], ids=['ntp_server', 'ntp_client'])
+def test_ansible_doc_role(installed_env, outside, role, needles):
+    proc = run(['ansible-doc', '-t', 'role', role], cwd=outside, env=installed_env)
+    for needle in needles:
+        assert needle in proc.stdout, '%r not in ansible-doc -t role %s output:\n%s' % (needle, role, proc.stdout)
     assert 'WARNING' not in proc.stderr and 'ERROR' not in proc.stderr, proc.stderr
 
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ansible import constants as C
-from ansible.errors import AnsibleLookupError, AnsibleOptionsError
+from ansible.errors import AnsibleLookupError
 
 from ansible_collections.timesec.ntp.plugins.module_utils import autokey
 from ansible_collections.timesec.ntp.plugins.lookup.ntp_iffpar import DOCUMENTATION, LookupModule
@@ -50,6 +50,11 @@ def test_broken_file_names_the_server(export_dir):
     assert 'ntp1' in str(exc.value)
 
 
-def test_export_dir_is_required():
-    with pytest.raises(AnsibleOptionsError, match='export_dir'):
-        make_lookup().run(['ntp1'], variables={})
+def test_server_export_dir_from_its_host_vars(tmp_path):
+    """Without export_dir, a server is read from its own ntp_server_export_dir (host_vars)."""
+    (tmp_path / 'ntp1').mkdir()
+    (tmp_path / 'ntp1' / 'ntpkey_iffpar').write_text('garbage')
+    with pytest.raises(AnsibleLookupError, match='ntp1'):
+        make_lookup().run(['ntp1'], variables={'hostvars': {'ntp1': {'ntp_server_export_dir': str(tmp_path)}}})
+    (missing,) = make_lookup().run(['ntp1'], variables={'hostvars': {'ntp1': {}}}, default_export_dir='/nonexistent')
+    assert (missing['export_dir'], missing['present']) == ('/nonexistent', False)

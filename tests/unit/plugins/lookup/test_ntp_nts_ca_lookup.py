@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ansible import constants as C
-from ansible.errors import AnsibleLookupError, AnsibleOptionsError
+from ansible.errors import AnsibleLookupError
 
 from ansible_collections.timesec.ntp.plugins.lookup.ntp_nts_ca import DOCUMENTATION, LookupModule
 
@@ -35,8 +35,8 @@ def export_dir(tmp_path):
 def test_private_public_and_missing(export_dir):
     private, public, missing = make_lookup().run(
         ['private', {'name': 'public', 'address': 'ntp.example.com'}, 'gone'], variables={}, export_dir=str(export_dir))
-    assert private == {'name': 'private', 'address': 'private', 'path': str(export_dir / 'private' / 'nts-ca.pem'),
-                       'present': True, 'content': PEM + '\n'}
+    assert private == {'name': 'private', 'address': 'private', 'export_dir': str(export_dir),
+                       'path': str(export_dir / 'private' / 'nts-ca.pem'), 'present': True, 'content': PEM + '\n'}
     assert (public['name'], public['address'], public['present'], public['content']) == (
         'public', 'ntp.example.com', True, '')
     assert (missing['present'], missing['content']) == (False, '')
@@ -54,6 +54,26 @@ def test_bad_servers(export_dir, term, message):
         make_lookup().run([term], variables={}, export_dir=str(export_dir))
 
 
-def test_export_dir_is_required():
-    with pytest.raises(AnsibleOptionsError, match='export_dir'):
-        make_lookup().run(['ntp1'], variables={})
+def test_each_server_is_read_from_its_own_export_dir(tmp_path, export_dir):
+    """A server with ntp_server_export_dir in its host_vars is read from there; the others from
+    default_export_dir; an explicit export_dir wins for every server."""
+    elsewhere = tmp_path / 'elsewhere'
+    (elsewhere / 'private').mkdir(parents=True)
+    (elsewhere / 'private' / 'nts-ca.pem').write_text(PEM + '\n')
+    hostvars = {'private': {'ntp_server_export_dir': str(elsewhere)}, 'public': {}}
+    private, public = make_lookup().run(['private', 'public'], variables={'hostvars': hostvars},
+                                        default_export_dir=str(export_dir))
+    assert (private['export_dir'], private['present'], private['content']) == (str(elsewhere), True, PEM + '\n')
+    assert (public['export_dir'], public['present'], public['content']) == (str(export_dir), True, '')
+    (private,) = make_lookup().run(['private'], variables={'hostvars': hostvars}, export_dir=str(export_dir))
+    assert private['path'] == str(export_dir / 'private' / 'nts-ca.pem')
+    # an empty export_dir (the client role's default) means "per server"
+    (private,) = make_lookup().run(['private'], variables={'hostvars': hostvars}, export_dir='',
+                                   default_export_dir=str(export_dir))
+    assert private['export_dir'] == str(elsewhere)
+
+
+def test_default_export_dir_is_the_server_roles_default():
+    (missing,) = make_lookup().run(['ntp1'], variables={})
+    assert missing['export_dir'].endswith('/.ansible/timesec.ntp/iffpar') and not missing['export_dir'].startswith('~')
+    assert missing['present'] is False

@@ -302,3 +302,24 @@ def test_error_exit_code_and_success():
     assert ntpq.ntpq_error(1, '', 'ntpq: illegal option -- x\n') == (
         'ntpq failed with exit code 1: ntpq: illegal option -- x')
     assert ntpq.ntpq_error(0, fixture('client1_as.txt'), '') is None
+
+
+@pytest.mark.parametrize('argv, daemon, expected', [
+    # Debian 11's wrapper after a DHCP hook wrote /run/ntp.conf.dhcp: the dhcp file wins.
+    (['/usr/sbin/ntpd', '-p', '/var/run/ntpd.pid', '-g', '-c', '/run/ntp.conf.dhcp', '-u', '105:112'], 'ntp',
+     '/run/ntp.conf.dhcp'),
+    # timesec.ntp's drop-in for classic ntp.
+    (['/usr/sbin/ntpd', '-p', '/var/run/ntpd.pid', '-u', 'ntp:ntp', '-c', '/etc/ntp.conf', '-g'], 'ntp', '/etc/ntp.conf'),
+    (['/usr/sbin/ntpd', '-g', '-u', '105:112'], 'ntp', '/etc/ntp.conf'),
+    (['/usr/sbin/ntpd', '-p', '/run/ntpd.pid', '-c', '/etc/ntpsec/ntp.conf', '-g', '-N', '-u', 'ntpsec:ntpsec'], 'ntpsec',
+     '/etc/ntpsec/ntp.conf'),
+    (['/usr/sbin/ntpd', '-g'], 'ntpsec', '/etc/ntpsec/ntp.conf'),
+    (['/usr/sbin/ntpd', '-c/etc/a.conf'], 'ntp', '/etc/a.conf'),
+    (['/usr/sbin/ntpd', '--configfile=/etc/b.conf'], 'ntp', '/etc/b.conf'),
+    (['/usr/sbin/ntpd', '--configfile', '/etc/c.conf', '-c', '/etc/d.conf'], 'ntp', '/etc/d.conf'),
+    (['/usr/sbin/ntpd', '-c'], 'ntp', '/etc/ntp.conf'),
+    (['/usr/sbin/ntpd'], None, '/etc/ntp.conf'),
+], ids=['dhcp-wrapper', 'drop-in', 'default', 'ntpsec', 'ntpsec-default', 'attached', 'long-equals', 'last-wins',
+        'dangling', 'unknown-daemon'])
+def test_config_file(argv, daemon, expected):
+    assert ntpq.config_file(argv, daemon) == expected

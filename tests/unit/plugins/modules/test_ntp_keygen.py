@@ -12,6 +12,7 @@ import pwd
 import stat
 
 import pytest
+import yaml
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -260,3 +261,36 @@ def test_renewal_window_not_below_lifetime_warns(monkeypatch, keysdir):
     assert not result.get('failed'), result
     assert len(warnings) == 1
     assert 'renew_before_days (5) is not below lifetime (2): every run renews the certificate' in warnings[0]
+
+
+def documented_returns():
+    return yaml.safe_load(ntp_keygen.RETURN)
+
+
+@pytest.mark.parametrize('installed', [False, True], ids=['empty-dir', 'renewal-due'])
+def test_check_mode_result_matches_the_return_docs(monkeypatch, tmp_path, installed):
+    """Every key the module returns is documented, every "returned: always" key is there, and the
+    check-mode specifics the docs promise hold: links to files still to be made read "(new <part>)",
+    and "certificate" describes only a certificate that exists before the run."""
+    path = str(tmp_path)
+    if installed:
+        install_keys(path, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    args = server_args(path, renew_before_days=36500) if installed else server_args(path)
+    result = run_module(ntp_keygen, args, check_mode=True)
+    docs = documented_returns()
+    own = set(result) - {'changed', 'failed', 'invocation', 'warnings', 'diff'}
+    assert own <= set(docs), 'undocumented return values: %s' % sorted(own - set(docs))
+    always = {name for name, doc in docs.items() if doc['returned'] == 'always'}
+    assert always <= set(result), 'missing "returned: always" values: %s' % sorted(always - set(result))
+    if installed:
+        assert result['regenerated'] == ['cert']
+        assert result['certificate']['subject'] == '%s@%s' % (SERVER, GROUP)
+        assert result['links']['ntpkey_cert_%s' % SERVER] == '(new cert)'
+        assert result['files']['cert'].startswith(path)
+    else:
+        assert 'certificate' not in result
+        assert docs['certificate']['returned'] == 'when a certificate exists'
+        assert any('V((new <part>))' in line for line in docs['links']['description'])
+        assert set(result['links'].values()) == {'(new host)', '(new cert)', '(new iffkey)'}
+        assert result['files'] == {} and result['fstamp'] == {}

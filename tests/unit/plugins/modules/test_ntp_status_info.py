@@ -232,3 +232,38 @@ def test_unparsable_output(monkeypatch, command, stdout):
 def test_bad_options(monkeypatch, args, start):
     monkeypatch.setattr(AnsibleModule, 'run_command', refuse_run_command)
     assert_failed(run_module(ntp_status_info, args), start)
+
+
+def fake_proc(tmp_path, processes):
+    """A /proc with {pid: (comm, argv)} entries, plus a few that are not processes."""
+    for pid, (comm, args) in processes.items():
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / 'comm').write_text(comm + '\n')
+        (tmp_path / str(pid) / 'cmdline').write_bytes(b'\0'.join(a.encode() for a in args) + b'\0')
+    (tmp_path / 'self').mkdir()
+    (tmp_path / 'uptime').write_text('1 1\n')
+    return str(tmp_path)
+
+
+def test_local_daemon_reads_the_running_configuration(tmp_path):
+    proc = fake_proc(tmp_path, {
+        1: ('systemd', ['/sbin/init']),
+        412: ('ntpd', ['/usr/sbin/ntpd', '-p', '/var/run/ntpd.pid', '-g', '-c', '/run/ntp.conf.dhcp', '-u', '105:112']),
+    })
+    assert ntp_status_info.local_daemon('ntp', proc) == {
+        'pid': 412, 'argv': ['/usr/sbin/ntpd', '-p', '/var/run/ntpd.pid', '-g', '-c', '/run/ntp.conf.dhcp', '-u', '105:112'],
+        'config_file': '/run/ntp.conf.dhcp'}
+
+
+def test_local_daemon_without_ntpd(tmp_path):
+    assert ntp_status_info.local_daemon('ntp', fake_proc(tmp_path, {1: ('systemd', ['/sbin/init'])})) is None
+
+
+@pytest.mark.parametrize('host, expect_process', [('localhost', True), ('::1', True), ('10.89.0.2', False)])
+def test_process_only_for_the_local_ntpd(monkeypatch, host, expect_process):
+    seen = []
+    monkeypatch.setattr(ntp_status_info, 'local_daemon', lambda daemon: seen.append(daemon) or {'config_file': '/etc/ntp.conf'})
+    result, fake = run(monkeypatch, captured('ntp1'), args={'host': host})
+    assert fake.argvs[0][-1] == host
+    assert result['process'] == ({'config_file': '/etc/ntp.conf'} if expect_process else None)
+    assert seen == (['ntp'] if expect_process else [])
