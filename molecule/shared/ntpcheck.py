@@ -7,6 +7,7 @@ code behind ntp_status_info), imported from the collections tree that scripts/en
 
 import json
 import os
+import shlex
 import sys
 import time
 
@@ -15,12 +16,13 @@ from ansible_collections.timesec.ntp.plugins.module_utils import ntpq  # noqa: E
 
 
 def status(host):
-    """The ntp_status_info view of a host's ntpd: system, associations and summary."""
-    associations = [
-        ntpq.association_info(row, host.check_output('ntpq -n -c "rv %s"' % row['assid']))
-        for row in ntpq.parse_associations(host.check_output('ntpq -n -c as'))
-    ]
-    system = ntpq.system_info(host.check_output('ntpq -n -c "rv 0"'))
+    """The ntp_status_info view of a host's ntpd: system, associations and summary, read with the
+    module's own code (ntpq.collect) through testinfra. Raises ntpq.NtpqError when ntpd does not answer."""
+    def run(command):
+        result = host.run('ntpq -n -c %s' % shlex.quote(command))
+        return result.rc, result.stdout, result.stderr
+
+    system, associations = ntpq.collect(run)
     return {'system': system, 'associations': associations, 'summary': ntpq.summarize(system, associations)}
 
 
@@ -32,7 +34,10 @@ def wait_authenticated(host, timeout=120, interval=4, key='identity_verified'):
     """
     deadline = time.monotonic() + timeout
     while True:
-        state = status(host)
+        try:
+            state = status(host)
+        except ntpq.NtpqError as exc:  # ntpd (re)starting: not yet
+            state = {'error': str(exc), 'associations': [], 'summary': {key: False}}
         state['peer'] = next((a for a in state['associations'] if a['condition'] == 'sys.peer'), None)
         state['authenticated'] = state['summary'][key]
         if state['authenticated'] or time.monotonic() > deadline:

@@ -489,6 +489,42 @@ def association_info(row, pairs=None):
     return info
 
 
+def collect(run, host='localhost', warn=None):
+    """Read a running ntpd through ntpq: ``as``, ``rv 0``, then ``rv <assid>`` for each association.
+
+    ``run(command)`` is the transport: it runs ``ntpq`` with the one ntpq command ``command``
+    against ``host`` (with ``-n``, and whatever else the caller needs: a timeout, podman exec,
+    testinfra) and returns ``(rc, stdout, stderr)``. An association that ntpd drops between the
+    queries is kept without variables (``warn(message)`` is told); every other failure raises
+    NtpqError with ntpq_error()'s message. Returns ``(system, associations)``; summarize() gives the
+    summary. Used by ntp_status_info and by the tests and benchmarks that read containers.
+    """
+    def query(command):
+        rc, out, err = run(command)
+        return out, err, ntpq_error(rc, out, err, host)
+
+    out, err, error = query('as')
+    if error:
+        raise NtpqError(error)
+    rows = parse_associations(out)
+    out, err, error = query('rv 0')
+    if error:
+        raise NtpqError(error)
+    system = system_info(out)
+    associations = []
+    for row in rows:
+        out, err, error = query('rv %d' % row['assid'])
+        if error and is_unknown_association(err):
+            if warn is not None:
+                warn('ntpd dropped association %d before its variables could be read' % row['assid'])
+            associations.append(association_info(row, None))
+            continue
+        if error:
+            raise NtpqError(error)
+        associations.append(association_info(row, out))
+    return system, associations
+
+
 def summarize(system, associations):
     """The five answers most callers want.
 

@@ -441,45 +441,13 @@ LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
 HOST_RE = re.compile(r'^[A-Za-z0-9_.:%\[\]][A-Za-z0-9_.:%\[\]-]*$')
 
 
-class Ntpq:
-    def __init__(self, module, binary):
-        self.module = module
-        self.binary = binary
-        self.host = module.params['host']
-        self.timeout_ms = module.params['timeout'] * 1000
-
-    def argv(self, command):
-        return [self.binary, '-n', '-c', 'timeout %d' % self.timeout_ms, '-c', command, self.host]
-
-    def run(self, command):
-        """Run one ntpq command; return stdout, stderr and an error message (None when it worked)."""
+def ntpq_runner(module, binary):
+    """The transport for ntpq.collect(): one ntpq command against O(host), with O(timeout), LC_ALL=C."""
+    def run(command):
+        argv = [binary, '-n', '-c', 'timeout %d' % (module.params['timeout'] * 1000), '-c', command, module.params['host']]
         # errors='replace': ntpsec 1.2.2 prints uninitialised bytes in its filter arrays.
-        rc, out, err = self.module.run_command(self.argv(command), environ_update={'LC_ALL': 'C'}, errors='replace')
-        return out, err, ntpq.ntpq_error(rc, out, err, self.host)
-
-
-def collect(runner):
-    out, err, error = runner.run('as')
-    if error:
-        raise ntpq.NtpqError(error)
-    rows = ntpq.parse_associations(out)
-
-    out, err, error = runner.run('rv 0')
-    if error:
-        raise ntpq.NtpqError(error)
-    system = ntpq.system_info(out)
-
-    associations = []
-    for row in rows:
-        out, err, error = runner.run('rv %d' % row['assid'])
-        if error and ntpq.is_unknown_association(err):
-            runner.module.warn('ntpd dropped association %d before its variables could be read' % row['assid'])
-            associations.append(ntpq.association_info(row, None))
-            continue
-        if error:
-            raise ntpq.NtpqError(error)
-        associations.append(ntpq.association_info(row, out))
-    return system, associations
+        return module.run_command(argv, environ_update={'LC_ALL': 'C'}, errors='replace')
+    return run
 
 
 def local_daemon(daemon, proc='/proc'):
@@ -519,7 +487,7 @@ def main():
         module.fail_json(msg='ntpq not found on the target: install the ntp package (classic ntp 4.2.8) or '
                              'ntpsec, which provide ntpq and ntpd')
     try:
-        system, associations = collect(Ntpq(module, binary))
+        system, associations = ntpq.collect(ntpq_runner(module, binary), p['host'], module.warn)
     except ntpq.NtpqParseError as exc:
         module.fail_json(msg='cannot parse the output of ntpq: %s' % exc)
     except ntpq.NtpqError as exc:
