@@ -24,6 +24,7 @@ import re
 import subprocess
 import time
 
+import testinfra
 import yaml
 
 from ntpcheck import status
@@ -93,7 +94,6 @@ _hosts = {}
 
 
 def host_of(name):
-    import testinfra
     if name not in _hosts:
         _hosts[name] = testinfra.get_host('podman://' + name)
     return _hosts[name]
@@ -187,7 +187,7 @@ def test_01_servers_follow_one_orphan_parent():
 def test_02_clients_authenticate_every_server_of_their_group():
     start = time.monotonic()
     for client in CLIENTS_A:
-        state, _ = wait('%s: all of group A verified' % client, lambda c=client: all_verified(c, SERVERS_A), 240)
+        state = wait('%s: all of group A verified' % client, lambda c=client: all_verified(c, SERVERS_A), 240)[0]
         conditions = sorted(a['condition'] for a in state['associations'])
         log('%s: %s' % (client, conditions))
         assert conditions.count('sys.peer') == 1 and len(conditions) == 3, conditions
@@ -224,7 +224,7 @@ def test_03_failover():
         except ValueError:
             received = 0
         return a if a and verified(a) and received > started else None
-    _, seconds = wait('c1 authenticates the restarted %s again' % victim, back, 240)
+    seconds = wait('c1 authenticates the restarted %s again' % victim, back, 240)[1]
     record('restarted server authenticated again', seconds)
 
 
