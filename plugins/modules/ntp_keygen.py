@@ -121,6 +121,19 @@ options:
     choices: [host, cert, iffkey]
     default: []
     version_added: 0.2.0
+  iffkey_content:
+    description:
+      - The text of an encrypted IFF group key file (C(ntpkey_IFFkey_<group>.<filestamp>)) made on another
+        server of the group, to use as this host's group key instead of making one. Needs O(iff=true).
+      - It must decrypt with O(password) and belong to O(autokey_group) with O(identity_modulus) bits;
+        otherwise the module fails before changing anything.
+      - Installed under its own file name, so this host exports the same client parameters (same
+        filestamp) as the server it came from. A different group key of this host is replaced (and
+        RV(iffkey_replaced) names it); the same one is left alone. The group key is never made or
+        rotated here; O(rotate=iffkey) is refused.
+      - The timesec.ntp.ntp_server role passes the group key of the group's source server this way.
+    type: str
+    version_added: 0.2.0
   mode:
     description:
       - Mode of the key files. Defaults to C(0600) when not set; ntpd reads keys as root.
@@ -223,6 +236,16 @@ regenerated:
   type: list
   elements: str
   sample: ["cert"]
+iffkey_copied:
+  description: Whether this run installed (or in check mode would install) the group key from O(iffkey_content).
+  returned: always
+  type: bool
+  sample: false
+iffkey_replaced:
+  description: The file name of a different group key that O(iffkey_content) replaced (or would replace), else null.
+  returned: always
+  type: str
+  sample: ntpkey_IFFkey_timelab.4004683376
 removed:
   description: Superseded key files removed from O(path).
   returned: always
@@ -234,6 +257,7 @@ removed:
 import os
 import shutil
 import socket
+import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -254,6 +278,7 @@ class KeyMaterial:
         self.subject = self.hostname + ('@' + self.group if self.group else '')
         self.parts = PARTS if p['iff'] else PARTS[:2]
         self.current = {}   # part -> read_key_file info (+ 'key' / 'cert')
+        self.incoming = None  # the group key from iffkey_content (parse_key_text info + 'text')
         self.problems = {}  # part -> list of reasons it does not match the options
 
     # -- inspection ---------------------------------------------------------------------------
@@ -273,7 +298,9 @@ class KeyMaterial:
             self._check_host()
         if 'cert' in self.current:
             self._check_cert()
-        if 'iffkey' in self.current:
+        if self.module.params['iffkey_content'] is not None:
+            self._check_incoming()
+        elif 'iffkey' in self.current:
             self._check_iff()
 
     def _decrypt(self, part):
@@ -319,22 +346,75 @@ class KeyMaterial:
         if reasons:
             self.problems['cert'] = reasons
 
-    def _check_iff(self):
-        p = self.module.params
-        key = self._decrypt('iffkey')
-        if key is None:
-            return
-        info = self.current['iffkey']
+    def _check_incoming(self):
+        """The group key from iffkey_content must be a key this host can use, before anything changes."""
+        text = self.module.params['iffkey_content']
+        if not text.endswith('\n'):
+            text += '\n'
+        info = autokey.parse_key_text(text, 'iffkey_content')
+        if info['kind'] != 'IFFkey':
+            raise autokey.AutokeyError('iffkey_content is not an IFF group key file (it is %s)' % info['kind'])
+        try:
+            key = autokey.load_private_key(info, self.password)
+        except autokey.AutokeyError as exc:
+            raise autokey.AutokeyError(
+                'the group key in iffkey_content (%s) does not decrypt with this host\'s password: the servers '
+                'of one group need the same password (%s)' % (info['file'], exc)) from exc
+        reasons = self._iff_reasons(info, key)
+        if reasons:
+            raise autokey.AutokeyError('the group key in iffkey_content (%s) does not fit: %s'
+                                       % (info['file'], '; '.join(reasons)))
+        info['text'] = text
+        self.incoming = info
+
+    def incoming_differs(self):
+        """Whether the group key from iffkey_content is not yet this host's (file name or text differ)."""
+        if self.incoming is None:
+            return False
+        current = self.current.get('iffkey')
+        if current is None or os.path.basename(current['path']) != self.incoming['file']:
+            return True
+        with open(current['path'], 'r') as handle:
+            return handle.read() != self.incoming['text']
+
+    def install_incoming(self):
+        """Write the group key from iffkey_content under its own name (atomic rename); returns the
+        name of the file it supersedes, if any."""
+        name = self.incoming['file']
+        dest = os.path.join(self.path, name)
+        if not os.path.isdir(self.path):
+            raise autokey.AutokeyError('keys directory %s does not exist' % self.path)
+        fd, tmp = tempfile.mkstemp(prefix='.iffkey-', dir=self.path)
+        try:
+            with os.fdopen(fd, 'w') as handle:
+                handle.write(self.incoming['text'])
+            self.module.set_fs_attributes_if_different(self._file_args(tmp), False)
+            os.rename(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        previous = os.path.basename(self.current['iffkey']['path']) if 'iffkey' in self.current else None
+        self.current['iffkey'] = autokey.read_key_file(dest)
+        return previous if previous != name else None
+
+    def _iff_reasons(self, info, key):
         reasons = []
         if info['name'] != self.group:
             reasons.append('IFF group is %s, expected %s' % (info['name'], self.group))
         try:
             prime = autokey.iff_group_numbers(key)[0]
-            if prime.bit_length() != p['identity_modulus']:
+            if prime.bit_length() != self.module.params['identity_modulus']:
                 reasons.append('IFF modulus has %d bits, identity_modulus is %d'
-                               % (prime.bit_length(), p['identity_modulus']))
+                               % (prime.bit_length(), self.module.params['identity_modulus']))
         except autokey.AutokeyError as exc:
             reasons.append(str(exc))
+        return reasons
+
+    def _check_iff(self):
+        key = self._decrypt('iffkey')
+        if key is None:
+            return
+        reasons = self._iff_reasons(self.current['iffkey'], key)
         if reasons:
             self.problems['iffkey'] = reasons
 
@@ -350,7 +430,7 @@ class KeyMaterial:
     def plan(self):
         mode = self.module.params['regenerate']
         if mode == 'always':
-            return list(self.parts)
+            return [part for part in self.parts if part != 'iffkey' or self.incoming is None]
         todo = set(part for part in self.parts if part not in self.current)
         if self.problems:
             described = '; '.join('%s: %s' % (part, ', '.join(r)) for part, r in sorted(self.problems.items()))
@@ -365,6 +445,8 @@ class KeyMaterial:
         todo.update(self.module.params['rotate'])
         if 'host' in todo:
             todo.add('cert')
+        if self.incoming is not None:
+            todo.discard('iffkey')  # installed from iffkey_content instead (install_incoming)
         return [part for part in self.parts if part in todo]
 
     # -- generation -----------------------------------------------------------------------------
@@ -443,7 +525,9 @@ class KeyMaterial:
     def desired_links(self, todo=()):
         links = {}
         for part in self.parts:
-            if part in self.current and part not in todo:
+            if part == 'iffkey' and self.incoming is not None:
+                target = self.incoming['file']
+            elif part in self.current and part not in todo:
                 target = os.path.basename(self.current[part]['path'])
             else:
                 target = '(new %s)' % part
@@ -500,6 +584,7 @@ def main():
                         choices=['never', 'fail', 'partial_idempotence', 'always']),
         renew_before_days=dict(type='int', default=0),
         rotate=dict(type='list', elements='str', default=[], choices=['host', 'cert', 'iffkey']),
+        iffkey_content=dict(type='str', no_log=True),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -527,6 +612,11 @@ def main():
             raise autokey.AutokeyError('renew_before_days must not be negative')
         if 'iffkey' in p['rotate'] and not p['iff']:
             raise autokey.AutokeyError('rotate=iffkey needs iff=true: this host keeps no IFF group key')
+        if p['iffkey_content'] is not None and not p['iff']:
+            raise autokey.AutokeyError('iffkey_content needs iff=true: this host keeps no IFF group key')
+        if p['iffkey_content'] is not None and 'iffkey' in p['rotate']:
+            raise autokey.AutokeyError('rotate=iffkey and iffkey_content exclude each other: rotate the group key '
+                                       'on the server it comes from, then pass the new one to the others')
         if p['renew_before_days'] >= p['lifetime'] and p['regenerate'] != 'never':
             module.warn('renew_before_days (%d) is not below lifetime (%d): every run renews the certificate '
                         '(and restarts ntpd). Fine for one run that forces a renewal; lower it for good.'
@@ -536,11 +626,15 @@ def main():
         keys.inspect()
         todo = keys.plan()
         before_links = keys.existing_links()
-        changed = bool(todo)
+        copy = keys.incoming_differs()
+        replaced = os.path.basename(keys.current['iffkey']['path']) if copy and 'iffkey' in keys.current else None
+        changed = bool(todo) or copy
         removed = []
         if todo and not module.check_mode:
             old = keys.generate(todo)
             removed = [name for name in old.values() if name]
+        if copy and not module.check_mode:
+            removed += [name for name in [keys.install_incoming()] if name]
         desired = keys.desired_links(todo if module.check_mode else ())
         if not module.check_mode:
             for link, target in desired.items():
@@ -550,7 +644,7 @@ def main():
             changed |= desired != before_links
         for info in keys.current.values():
             changed |= module.set_fs_attributes_if_different(keys._file_args(info['path']), False)
-        result = dict(changed=changed, regenerated=todo, removed=removed,
+        result = dict(changed=changed, regenerated=todo, removed=removed, iffkey_copied=copy, iffkey_replaced=replaced,
                       links=keys.existing_links() if not module.check_mode else desired)
         result.update(keys.result_fields())
         if module._diff:

@@ -20,7 +20,8 @@ from ansible_collections.timesec.ntp.plugins.module_utils import autokey
 from ansible_collections.timesec.ntp.plugins.modules import ntp_keygen
 from ansible_collections.timesec.ntp.tests.unit.utils import (
     CLIENT, CLIENT_CERT, CLIENT_HOST, FSTAMP, GROUP, IFFKEY, KEYGEN_BIN, PASSWORD, RIPEMD, SERVER,
-    SERVER_CERT, SERVER_HOST, FakeKeygen, fixture_path, install_keys, refuse_run_command, run_module,
+    SERVER_CERT, SERVER_HOST, FakeKeygen, fixture_path, install_keys, read_fixture, refuse_run_command,
+    run_module,
 )
 
 # "now" for the module: one day and one hour after the fixtures were made, whatever the real date
@@ -294,3 +295,92 @@ def test_check_mode_result_matches_the_return_docs(monkeypatch, tmp_path, instal
         assert any('V((new <part>))' in line for line in docs['links']['description'])
         assert set(result['links'].values()) == {'(new host)', '(new cert)', '(new iffkey)'}
         assert result['files'] == {} and result['fstamp'] == {}
+
+
+# --- iffkey_content: the group key of another server of the group -----------------------------------
+
+def group_key(fstamp=FSTAMP, group=GROUP):
+    """The fixture group key's text, as another server of the group would hold it (its own filestamp)."""
+    with open(fixture_path('server', IFFKEY)) as handle:
+        text = handle.read()
+    return text.replace('ntpkey_IFFkey_%s.%d' % (GROUP, FSTAMP), 'ntpkey_IFFkey_%s.%d' % (group, fstamp))
+
+
+def test_copied_group_key_on_a_fresh_server_then_idempotent(monkeypatch, keysdir):
+    fake = use_keygen(monkeypatch, FakeKeygen())
+    result = run_module(ntp_keygen, server_args(keysdir, iffkey_content=group_key(FSTAMP + 7)))
+    assert not result.get('failed'), result
+    # host key and certificate made here; the group key is not made (no -I run, no --help probe)
+    assert fake.argvs == [SERVER_ARGV]
+    assert result['regenerated'] == ['host', 'cert']
+    assert result['iffkey_copied'] is True and result['iffkey_replaced'] is None
+    copied = IFFKEY.replace(str(FSTAMP), str(FSTAMP + 7))
+    assert files_of(keysdir) == sorted([copied, SERVER_CERT, SERVER_HOST])
+    assert links_of(keysdir)['ntpkey_iffkey_fixgrp'] == copied == links_of(keysdir)['ntpkey_iffkey_fixhost']
+    with open(os.path.join(keysdir, copied)) as handle:
+        assert handle.read() == group_key(FSTAMP + 7)   # byte for byte: the same exported parameters
+    assert stat.S_IMODE(os.stat(os.path.join(keysdir, copied)).st_mode) == 0o640
+    assert result['fstamp']['iffkey'] == FSTAMP + 7
+
+    use_keygen(monkeypatch, refuse_run_command)
+    again = run_module(ntp_keygen, server_args(keysdir, iffkey_content=group_key(FSTAMP + 7)))
+    assert again['changed'] is False, again
+    assert again['iffkey_copied'] is False
+    # the same, and with regenerate=always the group key is still the copied one
+    fake = use_keygen(monkeypatch, FakeKeygen(start=FSTAMP + 50))
+    always = run_module(ntp_keygen, server_args(keysdir, iffkey_content=group_key(FSTAMP + 7), regenerate='always'))
+    assert always['regenerated'] == ['host', 'cert'] and always['iffkey_copied'] is False
+    assert links_of(keysdir)['ntpkey_iffkey_fixgrp'] == copied
+
+
+def test_a_different_own_group_key_is_replaced(monkeypatch, keysdir):
+    old = install_keys(keysdir, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    result = run_module(ntp_keygen, server_args(keysdir, iffkey_content=group_key(FSTAMP + 9)))
+    assert not result.get('failed'), result
+    assert result['changed'] is True and result['iffkey_copied'] is True
+    assert result['iffkey_replaced'] == old['iffkey'] and result['removed'] == [old['iffkey']]
+    new = IFFKEY.replace(str(FSTAMP), str(FSTAMP + 9))
+    assert files_of(keysdir) == sorted([old['host'], old['cert'], new])
+    assert links_of(keysdir) == {
+        'ntpkey_host_fixhost': old['host'], 'ntpkey_cert_fixhost': old['cert'],
+        'ntpkey_iffkey_fixhost': new, 'ntpkey_iffkey_fixgrp': new}
+
+
+def test_copied_group_key_in_check_mode_changes_nothing(monkeypatch, keysdir):
+    old = install_keys(keysdir, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    before = (files_of(keysdir), links_of(keysdir))
+    result = run_module(ntp_keygen, server_args(keysdir, iffkey_content=group_key(FSTAMP + 9)), check_mode=True)
+    assert result['changed'] is True and result['iffkey_copied'] is True
+    assert result['iffkey_replaced'] == old['iffkey']
+    assert result['links']['ntpkey_iffkey_fixgrp'] == IFFKEY.replace(str(FSTAMP), str(FSTAMP + 9))
+    assert (files_of(keysdir), links_of(keysdir)) == before
+
+
+# (id, extra module arguments, words of the message) - each fails before anything changes
+COPY_REFUSALS = [
+    ('another password', dict(password='Other-Secret-8'), ['does not decrypt with this host', 'same password']),
+    ('another group', dict(iffkey_content=group_key(group='othergrp')), ['IFF group is othergrp, expected fixgrp']),
+    ('another modulus', dict(identity_modulus=1024), ['IFF modulus has 512 bits, identity_modulus is 1024']),
+    ('not a group key', dict(iffkey_content=read_fixture('server', SERVER_HOST)), ['not an IFF group key file']),
+    ('with rotate=iffkey', dict(rotate=['iffkey']), ['rotate=iffkey and iffkey_content exclude each other']),
+    ('without iff', dict(iff=False), ['iffkey_content needs iff=true']),
+]
+
+
+@pytest.mark.parametrize('extra, words', [c[1:] for c in COPY_REFUSALS], ids=[c[0] for c in COPY_REFUSALS])
+def test_copied_group_key_refusals(monkeypatch, keysdir, extra, words):
+    install_keys(keysdir, SERVER)
+    use_keygen(monkeypatch, refuse_run_command)
+    before = (files_of(keysdir), links_of(keysdir))
+    args = server_args(keysdir, iffkey_content=group_key(FSTAMP + 9))
+    args.update(extra)
+    if 'password' in extra:  # the host's own keys must not be the reason: they are not read
+        args['regenerate'] = 'always'
+    result = run_module(ntp_keygen, args)
+    assert result.get('failed') is True, result
+    for word in words:
+        assert word in result['msg']
+    assert 'Other-Secret-8' not in json.dumps(result) and PASSWORD not in json.dumps(result)
+    assert (files_of(keysdir), links_of(keysdir)) == before

@@ -1,0 +1,313 @@
+"""Issue 13 - several Autokey servers per IFF group - after converge (site.yml) of group A (3 servers,
+2 clients) and group B (1 server, 1 client). The tests are steps of one story, in this order
+(pytest -x stops at the first failure):
+
+  test_00  the servers of group A hold one group key (same file, same exported parameters); B its own
+  test_01  with no upstream, group A's servers elect one orphan parent and follow it, authenticated
+  test_02  every client authenticates every server of its group (auth ok, IFF + VRFY), one sys.peer
+  test_03  failover: ntpd stops on c1's sys.peer; c1 selects another authenticated server within a
+           bound derived from the polling; the server starts again and is authenticated again
+  test_04  impostor: s3 gets a group key of its own under the same group name (and restarts);
+           clients (with a fresh Autokey exchange) never verify it and never select it; logs say why
+  test_05  growth and healing in one site.yml run: s4 joins group A (copy of the key), s3 is brought
+           back to the group's key and the run says so; group B is unchanged; clients use all four
+  test_06  rotation: one run with ntp_server_rotate_iff_key=true; one new key on all of group A;
+           every client ends authenticated to every server of its group
+
+Durations are printed and written to $MOLECULE_EPHEMERAL_DIRECTORY/group-times.json, never asserted
+beyond the failover bound the issue asks for.
+"""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+import testinfra
+import yaml
+
+from ntpcheck import status
+
+EPHEMERAL = os.environ['MOLECULE_EPHEMERAL_DIRECTORY']
+INVENTORY = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+EXPORT_DIR = os.path.join(EPHEMERAL, 'ntp_iffpar')
+S1, S2, S3, S4, B1 = ('tsn-group-%s' % n for n in ('s1', 's2', 's3', 's4', 'b1'))
+C1, C2, BC1 = 'tsn-group-c1', 'tsn-group-c2', 'tsn-group-bc1'
+GROUP_A, GROUP_B = 'tsn-group-a', 'tsn-group-b'
+SERVERS_A = [S1, S2, S3]
+CLIENTS_A = [C1, C2]
+PASSWORD = 'Server-Group-4v'
+MAXPOLL = 4  # ntp_client_maxpoll of the scenario
+# Failover bound: ntpd feeds a missing poll into the clock filter as a sample of maximum dispersion
+# once the last 3 polls went unanswered, which makes the peer unfit; 8 missed polls empty the reach
+# register, and ntpd polls an unreachable server less often. Measured 101 s and 131 s (6-8 polls at
+# maxpoll 4); bound: 16 polls at maxpoll.
+FAILOVER_BOUND = 16 * 2 ** MAXPOLL
+TIMES = {}
+
+
+def log(msg):
+    print('[group %s] %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
+
+
+def sh(target, script, check=True, timeout=120):
+    proc = subprocess.run(['podman', 'exec', target, 'sh', '-c', script], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError('%s on %s: rc=%s %s' % (script[:80], target, proc.returncode, proc.stderr[-300:]))
+    return proc.stdout.strip()
+
+
+def record(name, seconds):
+    TIMES[name] = round(seconds, 1)
+    log('%s: %.0f s' % (name, seconds))
+    with open(os.path.join(EPHEMERAL, 'group-times.json'), 'w') as handle:
+        json.dump(TIMES, handle, indent=1)
+
+
+def group_key(host, group=GROUP_A):
+    """(file name, sha256) of the group key a server's ntpkey_iffkey_<group> link names."""
+    name = sh(host, 'readlink /etc/ntp/ntpkey_iffkey_%s' % group)
+    return name, sh(host, 'sha256sum /etc/ntp/%s' % name).split()[0]
+
+
+def address(host):
+    return sh(C1, 'getent ahostsv4 %s | head -1' % host).split()[0]
+
+
+def flags(assoc):
+    return set((assoc.get('flags') or {}).get('names') or [])
+
+
+def verified(assoc):
+    return assoc.get('auth') == 'ok' and {'IFF', 'VRFY'} <= flags(assoc)
+
+
+def safe_status(host):
+    try:
+        return status(host_of(host))
+    except Exception as exc:  # ntpd restarting: not yet
+        return {'associations': [], 'summary': {}, 'error': str(exc)[:200]}
+
+
+_hosts = {}
+
+
+def host_of(name):
+    if name not in _hosts:
+        _hosts[name] = testinfra.get_host('podman://' + name)
+    return _hosts[name]
+
+
+def wait(what, predicate, timeout, interval=3):
+    start = time.monotonic()
+    value = None
+    while time.monotonic() - start < timeout:
+        value = predicate()
+        if value:
+            return value, time.monotonic() - start
+        time.sleep(interval)
+    raise AssertionError('%s: not reached after %d s (last: %r)' % (what, timeout, value))
+
+
+def all_verified(client, servers):
+    """The client's state when every server of ``servers`` is an association verified by IFF and one is sys.peer."""
+    state = safe_status(client)
+    by_address = {a['address']: a for a in state['associations']}
+    wanted = [address(s) for s in servers]
+    if all(a in by_address and verified(by_address[a]) for a in wanted) and \
+            any(by_address[a]['condition'] == 'sys.peer' for a in wanted):
+        return state
+    return None
+
+
+def run_site(name, extra_vars=None, inventories=()):
+    argv = ['ansible-playbook', '-i', INVENTORY]
+    for inventory in inventories:
+        argv += ['-i', inventory]
+    if extra_vars:
+        path = os.path.join(EPHEMERAL, 'group-%s.json' % name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as handle:
+            json.dump(extra_vars, handle)
+        argv += ['-e', '@' + path]
+    argv.append('timesec.ntp.site')
+    start = time.monotonic()
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200, check=False)
+    with open(os.path.join(EPHEMERAL, 'group-%s.log' % name), 'w') as handle:
+        handle.write(proc.stdout)
+    record('site.yml ' + name, time.monotonic() - start)
+    recap = {m.group(1): int(m.group(2)) for m in re.finditer(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', proc.stdout, re.M)}
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return proc.stdout, recap
+
+
+def growth_inventory():
+    """s4 joins ntp_servers (and group A); group A's clients use all four servers."""
+    data = {'all': {'children': {
+        'ntp_servers': {'hosts': {S4: {}}},
+        'group_a': {'hosts': {S4: {}}},
+        'clients_a': {'hosts': {c: {'ntp_client_servers': SERVERS_A + [S4]} for c in CLIENTS_A}},
+    }}}
+    path = os.path.join(EPHEMERAL, 'group-growth.yml')
+    with open(path, 'w') as handle:
+        yaml.safe_dump(data, handle)
+    return path
+
+
+def test_00_one_group_key_per_group():
+    keys = {s: group_key(s) for s in SERVERS_A}
+    log('group A keys: %s' % keys)
+    assert len(set(keys.values())) == 1, keys
+    exported = set()
+    for server in SERVERS_A:
+        with open(os.path.join(EXPORT_DIR, server, 'ntpkey_iffpar')) as handle:
+            exported.add(handle.read())
+    assert len(exported) == 1, 'the servers of group A exported different client parameters'
+    b_name, b_sha = group_key(B1, GROUP_B)
+    assert b_name.startswith('ntpkey_IFFkey_tsn-group-b.') and b_sha != keys[S1][1]
+
+
+def orphans_agree():
+    states = {s: safe_status(s) for s in SERVERS_A}
+    parents = [s for s, st in states.items() if (st.get('system') or {}).get('stratum') == 5]
+    children = [s for s in SERVERS_A if s not in parents]
+    if len(parents) == 1 and all(states[c]['summary'].get('identity_verified') for c in children):
+        return {s: ((states[s].get('system') or {}).get('stratum'), (states[s].get('system') or {}).get('refid'))
+                for s in SERVERS_A}
+    return None
+
+
+def test_01_servers_follow_one_orphan_parent():
+    state, seconds = wait('one orphan parent, the others authenticated to it', orphans_agree, 240)
+    record('orphans agree (after converge)', seconds)
+    log('stratum/refid: %s' % state)
+
+
+def test_02_clients_authenticate_every_server_of_their_group():
+    start = time.monotonic()
+    for client in CLIENTS_A:
+        state = wait('%s: all of group A verified' % client, lambda c=client: all_verified(c, SERVERS_A), 240)[0]
+        conditions = sorted(a['condition'] for a in state['associations'])
+        log('%s: %s' % (client, conditions))
+        assert conditions.count('sys.peer') == 1 and len(conditions) == 3, conditions
+        assert all(c in ('sys.peer', 'candidate', 'backup') for c in conditions), conditions
+    wait('%s: its server verified' % BC1, lambda: all_verified(BC1, [B1]), 240)
+    record('clients verified every server', time.monotonic() - start)
+
+
+def test_03_failover():
+    state = safe_status(C1)
+    peer = next(a for a in state['associations'] if a['condition'] == 'sys.peer')
+    victim = next(s for s in SERVERS_A if address(s) == peer['address'])
+    log('c1 sys.peer is %s (%s); stopping its ntpd' % (victim, peer['address']))
+    sh(victim, 'systemctl stop ntp')
+    try:
+        def moved():
+            st = safe_status(C1)
+            new = next((a for a in st['associations'] if a['condition'] == 'sys.peer'), None)
+            return new if new and new['address'] != peer['address'] and verified(new) else None
+        new, seconds = wait('c1 selects another authenticated server', moved, FAILOVER_BOUND + 60, interval=2)
+        record('failover to another authenticated server', seconds)
+        assert seconds <= FAILOVER_BOUND, 'failover took %.0f s, bound %d s' % (seconds, FAILOVER_BOUND)
+        log('c1 now follows %s' % new['address'])
+    finally:
+        sh(victim, 'systemctl start ntp')
+    started = time.time()
+
+    def back():
+        st = safe_status(C1)
+        a = next((a for a in st['associations'] if a['address'] == peer['address']), None)
+        rec = (a or {}).get('variables', {}).get('rec') or ''
+        try:
+            received = int(rec.split('.', 1)[0], 16) - 2208988800
+        except ValueError:
+            received = 0
+        return a if a and verified(a) and received > started else None
+    seconds = wait('c1 authenticates the restarted %s again' % victim, back, 240)[1]
+    record('restarted server authenticated again', seconds)
+
+
+IMPOSTOR = r'''
+set -e
+rm -rf /tmp/impostor && mkdir -m 700 /tmp/impostor && cd /tmp/impostor
+NTP_KEYGEN_PASSWORD=%(pw)s HOME=/tmp/impostor ntp-keygen -I -s %(host)s -i %(group)s -b 512 >/dev/null 2>&1
+key=$(ls ntpkey_IFFkey_%(group)s.*)
+cp "$key" /etc/ntp/ && chmod 640 /etc/ntp/"$key" && chgrp ntp /etc/ntp/"$key"
+ln -sfn "$key" /etc/ntp/ntpkey_iffkey_%(group)s
+ln -sfn "$key" /etc/ntp/ntpkey_iffkey_%(host)s
+rm -f /etc/ntp/ntpkey_iffpar_%(group)s*
+systemctl restart ntp
+echo "$key"
+'''
+
+
+def test_04_impostor_is_never_verified_or_selected():
+    genuine = group_key(S1)[0]
+    fake = sh(S3, IMPOSTOR % {'pw': PASSWORD, 'host': S3, 'group': GROUP_A})
+    assert fake != genuine
+    log('s3 now holds the impostor key %s (genuine: %s)' % (fake, genuine))
+    since = int(time.time())
+    impostor = address(S3)
+    # A running client keeps its Autokey session; a fresh exchange (ntpd restart) must verify anew.
+    for client in CLIENTS_A:
+        sh(client, 'systemctl restart ntp')
+    start = time.monotonic()
+    seen = {c: [] for c in CLIENTS_A}
+    ok_since = None
+    while time.monotonic() - start < 150:
+        good = True
+        for client in CLIENTS_A:
+            st = safe_status(client)
+            a = next((a for a in st['associations'] if a['address'] == impostor), None)
+            if a:
+                seen[client].append((a['condition'], a.get('auth'), sorted(flags(a))))
+                assert not verified(a), '%s verified the impostor: %r' % (client, a)
+                assert a['condition'] not in ('sys.peer', 'candidate', 'backup'), '%s selects the impostor: %r' % (client, a)
+            good = good and bool(st['summary'].get('identity_verified'))
+        if good and ok_since is None:
+            ok_since = time.monotonic() - start
+            record('clients verified the genuine servers after restart (impostor present)', ok_since)
+        if ok_since is not None and time.monotonic() - start > ok_since + 30:
+            break
+        time.sleep(3)
+    assert ok_since is not None, 'clients not authenticated to the genuine servers'
+    for client in CLIENTS_A:
+        log('%s saw the impostor as: %s' % (client, sorted(set(map(repr, seen[client])))))
+        journal = sh(client, 'journalctl -u ntp --no-pager -o cat --since @%d' % since, check=False)
+        why = [line for line in journal.splitlines() if 'crypto' in line.lower() or 'iff' in line.lower()]
+        log('%s log: %s' % (client, why[-5:]))
+        assert any('crypto_iff' in line or 'identity' in line for line in why), journal[-1500:]
+
+
+def test_05_growth_and_healing_in_one_run():
+    before = {s: group_key(s) for s in (S1, S2)}
+    output, recap = run_site('growth', inventories=[growth_inventory()])
+    log('recap: %s' % recap)
+    flat = ' '.join(output.split())
+    assert "This server's IFF group key for group tsn-group-a" in flat and 'differed from the group' in flat
+    for server in (S2, S3, S4):
+        assert group_key(server) == before[S1], server
+    assert {s: group_key(s) for s in (S1, S2)} == before  # the source and the others kept their key
+    assert recap[B1] == 0 and recap[BC1] == 0, recap
+    # The other servers of group A keep their key and exports; they only gain s4's server line in
+    # ntp.conf and restart ntpd for it (template + handler).
+    assert recap[S1] == 2 and recap[S2] == 2, recap
+    start = time.monotonic()
+    for client in CLIENTS_A:
+        wait('%s: all four verified' % client, lambda c=client: all_verified(c, SERVERS_A + [S4]), 300)
+    record('clients verified all four servers after growth', time.monotonic() - start)
+
+
+def test_06_rotation_of_the_whole_group():
+    old = group_key(S1)
+    output, recap = run_site('rotation', extra_vars={'ntp_server_rotate_iff_key': True}, inventories=[growth_inventory()])
+    log('recap: %s' % recap)
+    keys = {s: group_key(s) for s in SERVERS_A + [S4]}
+    assert len(set(keys.values())) == 1 and keys[S1] != old, keys
+    start = time.monotonic()
+    for client in CLIENTS_A:
+        wait('%s: all four verified after rotation' % client, lambda c=client: all_verified(c, SERVERS_A + [S4]), 300)
+    wait('%s verified after rotation' % BC1, lambda: all_verified(BC1, [B1]), 300)
+    record('clients verified every server after rotation', time.monotonic() - start)
