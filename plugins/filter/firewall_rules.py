@@ -24,7 +24,7 @@ description:
   - For V(iptables), each rule has C(ip_version), C(protocol) and C(port), C(jump) (C(ACCEPT) or C(DROP)),
     optional C(source), C(in_interface), C(ctstate) and C(rule_num), and C(state) (V(present)/V(absent)).
     With sources, a C(DROP) for the remaining traffic to that port (not from the loopback interface) sits
-    right below that family's and port's C(ACCEPT) rules (udp/123: and the connection-tracking C(ACCEPT)).
+    right below that family's and port's C(ACCEPT) rules (for udp/123 also below the connection-tracking C(ACCEPT)).
   - For V(nftables), the rule texts in the order to C(insert) them (each goes first, so the list
     ends with the rule that must come first); empty with O(_input.state=absent).
   - For V(firewalld), each rule has C(service) (the C(ntp) service), C(port) (C(4460/tcp)) or C(rich_rule),
