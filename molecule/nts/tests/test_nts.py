@@ -242,3 +242,19 @@ def test_server_without_networks_to_serve_fails_before_any_change():
     assert 'ntp_server_allowed_networks is empty, and tsn-nts-ak-srv has no default route address' in output, output[-3000:]
     assert server.check_output('md5sum /etc/ntp.conf') == before
     assert len(routes) == 2 and server.check_output('ip -6 route show default').strip()
+
+
+def test_nts_client_refuses_an_ipv6_literal_before_any_change():
+    """ntpsec cannot use an IPv6 literal for NTS (docs/nts.md): the role says so instead of writing a
+    server line that never reaches NTS-KE."""
+    client = get('tsn-nts-cli13b')
+    before = client.check_output('md5sum /etc/ntpsec/ntp.conf')
+    (v6,) = addresses('tsn-nts-srv13', 6)
+    servers = '{"ntp_client_servers": [{"name": "tsn-nts-srv13", "address": "%s"}]}' % v6
+    run = subprocess.run(['ansible-playbook', '-i', os.environ['MOLECULE_INVENTORY_FILE'],
+                          os.path.join(SCENARIO, 'converge.yml'), '--limit', 'tsn-nts-cli13b', '-e', servers],
+                         capture_output=True, text=True, check=False)
+    output = ' '.join((run.stdout + run.stderr).split())
+    assert run.returncode != 0, output[-3000:]
+    assert 'ntp_client_servers: %s is an IPv6 address, which ntpsec cannot use for NTS' % v6 in output, output[-3000:]
+    assert client.check_output('md5sum /etc/ntpsec/ntp.conf') == before
