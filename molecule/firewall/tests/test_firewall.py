@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import testinfra
 
-from ntpcheck import status, wait_authenticated, wait_state
+from ntpcheck import wait_authenticated, wait_state
 
 FIREWALLS = ['ipt', 'nft', 'fwd', 'ufw']
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
