@@ -17,10 +17,14 @@ description:
     O(_input.state=absent), removes what an earlier run added.
   - With O(_input.nts=true) (an NTS server) every rule for udp/123 gets a twin for tcp/4460 (NTS-KE),
     with the same sources.
+  - With sources, replies to this host's own NTP requests (its upstream servers answer from udp/123
+    to udp/123, from any address) are accepted by connection tracking (state C(ESTABLISHED) or
+    C(RELATED)) above the drop, so a source list narrows who may ask for time, never whom the
+    host itself may ask. New requests from elsewhere are still dropped.
   - For V(iptables), each rule has C(ip_version), C(protocol) and C(port), C(jump) (C(ACCEPT) or C(DROP)),
-    optional C(source), C(in_interface) and C(rule_num), and C(state) (V(present)/V(absent)). With
-    sources, a C(DROP) for the remaining traffic to that port (not from the loopback interface) sits
-    right below that family's and port's C(ACCEPT) rules.
+    optional C(source), C(in_interface), C(ctstate) and C(rule_num), and C(state) (V(present)/V(absent)).
+    With sources, a C(DROP) for the remaining traffic to that port (not from the loopback interface) sits
+    right below that family's and port's C(ACCEPT) rules (for udp/123 also below the connection-tracking C(ACCEPT)).
   - For V(nftables), the rule texts in the order to C(insert) them (each goes first, so the list
     ends with the rule that must come first); empty with O(_input.state=absent).
   - For V(firewalld), each rule has C(service) (the C(ntp) service), C(port) (C(4460/tcp)) or C(rich_rule),
@@ -75,6 +79,9 @@ from ansible.module_utils.parsing.convert_bool import boolean
 TAG = 'timesec.ntp'
 NTP = ('udp', '123')
 NTS_KE = ('tcp', '4460')
+# Replies to the host's own requests: ntpd asks its upstream servers from udp/123, so their answers
+# arrive at udp/123 too (NTS-KE client connections use ephemeral ports and need nothing here).
+REPLIES = ['ESTABLISHED', 'RELATED']
 
 
 def _family(source):
@@ -90,7 +97,12 @@ def _iptables(present, sources, ports):
             rules.append(dict(base, jump='ACCEPT', rule_num=1, state='present' if present and not sources else 'absent'))
             for source in mine:
                 rules.append(dict(base, jump='ACCEPT', source=source, rule_num=1, state='present' if present else 'absent'))
-            rules.append(dict(base, jump='DROP', in_interface='!lo', rule_num=len(mine) + 1,
+            accepts = len(mine)
+            if (proto, port) == NTP:
+                rules.append(dict(base, jump='ACCEPT', ctstate=REPLIES, rule_num=1,
+                                  state='present' if present and sources else 'absent'))
+                accepts += 1
+            rules.append(dict(base, jump='DROP', in_interface='!lo', rule_num=accepts + 1,
                               state='present' if present and sources else 'absent'))
     return rules
 
@@ -108,6 +120,8 @@ def _nftables(present, sources, ports):
         rules.append('iifname != "lo" %s drop%s' % (match, comment))
         rules += ['%s saddr %s %s accept%s' % ('ip6' if _family(s) == 'ipv6' else 'ip', s, match, comment)
                   for s in sources]
+        if (proto, port) == NTP:
+            rules.append('%s ct state %s accept%s' % (match, ','.join(r.lower() for r in REPLIES), comment))
     return rules
 
 

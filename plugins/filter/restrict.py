@@ -12,7 +12,8 @@ author:
   - timesec.ntp contributors (@timesec)
 description:
   - Validates each network and returns the C(address mask netmask) text of an ntpd C(restrict)
-    line, with C(-6) in front for IPv6 networks.
+    line. IPv6 networks get no C(-6) in front, which classic ntp accepts but ntpsec 1.2 rejects as a
+    syntax error when a mask follows (the line is then ignored and IPv6 clients are refused).
   - Fails with a message naming the bad entry, so roles can check input before touching a host.
   - Uses only the Python standard library (no netaddr needed on the controller).
 positional: _input
@@ -28,7 +29,7 @@ EXAMPLES = r"""
 - name: Restrict lines
   ansible.builtin.debug:
     msg: "{{ ['192.168.122.0/24', 'fd00::/64'] | timesec.ntp.ntp_restrict }}"
-  # -> ['192.168.122.0 mask 255.255.255.0', '-6 fd00:: mask ffff:ffff:ffff:ffff::']
+  # -> ['192.168.122.0 mask 255.255.255.0', 'fd00:: mask ffff:ffff:ffff:ffff::']
 """
 
 RETURN = r"""
@@ -58,8 +59,7 @@ def ntp_restrict(networks):
             raise AnsibleFilterError(
                 'invalid network %r in the allowed networks: %s (write it as a CIDR such as '
                 '192.168.122.0/24 with the host bits zero)' % (text, exc)) from exc
-        prefix = '-6 ' if net.version == 6 else ''
-        lines.append('%s%s mask %s' % (prefix, net.network_address, net.netmask))
+        lines.append('%s mask %s' % (net.network_address, net.netmask))
     return lines
 
 

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import testinfra
 
-from ntpcheck import wait_authenticated
+from ntpcheck import wait_authenticated, wait_state
 
 FIREWALLS = ['ipt', 'nft', 'fwd', 'ufw']
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,6 +53,14 @@ def refused():
     return get('tsn-fw-refused')
 
 
+UPSTREAM = '10.201.123.201'
+UPSTREAM_STRATUM = 3
+
+
+def upstream():
+    return get('tsn-fw-upstream')
+
+
 def answered(source, target, mode):
     return source.run('python3 -c %s %s %d' % (_quote(PROBE), target, mode)).rc == 0
 
@@ -81,14 +89,38 @@ def test_allowed_client_gets_time(fw):
 
 
 @pytest.mark.parametrize('fw', FIREWALLS)
-def test_refused_host_gets_nothing_and_reaches_nothing(fw):
+def test_clients_at_fastest_polling_are_not_rate_limited(fw):
+    """limited kod is on (issue 14, item 5), and side_effect.yml restarted every server and client:
+    a full iburst + Autokey start (the ipt client polls at minpoll 3) stays within ntpd's limits."""
+    conf = server(fw).file('/etc/ntp.conf').content_string
+    assert re.search(r'^restrict 10\.201\.123\.0 mask 255\.255\.255\.128 limited kod nomodify noquery$', conf, re.M), conf
+    wait_authenticated(client(fw), timeout=180)
+    assert sysstat(server(fw), 'rate limited') == 0
+    assert sysstat(server(fw), 'KoD responses') == 0
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+def test_server_uses_the_upstream_outside_the_sources(fw):
+    """The upstream answers from udp/123 outside the firewall sources: its replies must pass (issue 14,
+    item 1), or the server falls back to orphan mode at stratum 5."""
+    state, elapsed, ok = wait_state(server(fw), lambda st: (st.get('peer') or {}).get('address') == UPSTREAM, timeout=120)
+    assert ok, 'tsn-fw-%s-server: upstream %s not the system peer after %d s: %r' % (fw, UPSTREAM, elapsed, state)
+    assert state['system']['stratum'] == UPSTREAM_STRATUM + 1, state['system']
+    assert upstream().service('ntp').is_running
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+@pytest.mark.parametrize('outsider', ['refused', 'upstream'])
+def test_outside_host_gets_nothing_and_reaches_nothing(fw, outsider):
     """No time, no mode-6 answer - and ntpd never even saw the packets: the firewall dropped them
-    (had they reached ntpd, "restrict default ignore" would have counted them as restricted)."""
+    (had they reached ntpd, "restrict default ignore" would have counted them as restricted).
+    The upstream, whose replies the server accepts, gets nothing either when it asks itself."""
     srv = server(fw)
+    source = refused() if outsider == 'refused' else upstream()
     before = sysstat(srv, 'restricted')
-    assert not answered(refused(), 'tsn-fw-%s-server' % fw, 3), 'the refused host got time'
-    assert not answered(refused(), 'tsn-fw-%s-server' % fw, 6), 'the refused host got a mode-6 answer'
-    assert sysstat(srv, 'restricted') == before, 'the refused packets reached ntpd: the firewall let them in'
+    assert not answered(source, 'tsn-fw-%s-server' % fw, 3), 'the %s host got time' % outsider
+    assert not answered(source, 'tsn-fw-%s-server' % fw, 6), 'the %s host got a mode-6 answer' % outsider
+    assert sysstat(srv, 'restricted') == before, 'the %s packets reached ntpd: the firewall let them in' % outsider
 
 
 @pytest.mark.parametrize('fw', FIREWALLS)
@@ -106,6 +138,50 @@ def test_allowed_client_cannot_query(fw):
 def test_localhost_on_server_can_query(fw):
     assert answered(server(fw), '127.0.0.1', 6)
     assert 'version="ntpd 4.2.8' in server(fw).check_output('ntpq -n -c rv 127.0.0.1')
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+def test_server_loaded_the_leap_second_file(fw):
+    """Classic ntp keeps Debian's leapfile (issue 14, item 5): ntpd reports the TAI offset from it."""
+    assert '\nleapfile /usr/share/zoneinfo/leap-seconds.list\n' in server(fw).file('/etc/ntp.conf').content_string
+    variables = server(fw).check_output('ntpq -n -c "rv 0 tai,leapsec,expire" 127.0.0.1')
+    assert re.search(r'tai=3[7-9]', variables), variables
+
+
+# A burst of mode-3 packets back to back, as a misbehaving client would send: prints how many got
+# an ordinary answer and how many a kiss-o'-death (stratum 0, reference id RATE).
+BURST = r'''
+import socket, sys, time
+server, count = sys.argv[1], int(sys.argv[2])
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(0.3)
+answers = kods = 0
+for i in range(count):
+    sock.sendto(b"\x23" + bytes(47), (server, 123))
+    try:
+        data = sock.recv(2048)
+    except OSError:
+        continue
+    if data[1] == 0 and data[12:16] == b"RATE":
+        kods += 1
+    else:
+        answers += 1
+print(answers, kods)
+'''
+
+
+def test_flooding_client_is_rate_limited_and_kissed():
+    """limited kod: an allowed host that floods gets a few answers, then kiss-o'-death packets and
+    silence; ntpd counts it as rate limited. (Another server's client, so that no client under test
+    is slowed down.)"""
+    srv = server('ipt')
+    before = {name: sysstat(srv, name) for name in ('rate limited', 'KoD responses')}
+    out = client('ufw').check_output('python3 -c %s tsn-fw-ipt-server 30' % _quote(BURST))
+    answers, kods = (int(n) for n in out.split())
+    assert kods >= 1, out
+    assert answers < 30, out
+    assert sysstat(srv, 'rate limited') > before['rate limited']
+    assert sysstat(srv, 'KoD responses') > before['KoD responses']
 
 
 def test_rules_are_in_the_persistent_configuration():

@@ -18,20 +18,35 @@ ABSENT = {'state': 'absent', 'sources': ['10.0.0.0/25']}
 def test_iptables_any_source():
     assert ntp_firewall_rules(ANY, 'iptables') == [
         {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'present'},
-        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 1, 'state': 'absent'},
+        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'absent'},
+        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2, 'state': 'absent'},
         {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'present'},
-        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 1, 'state': 'absent'},
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'absent'},
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2, 'state': 'absent'},
     ]
 
 
-def test_iptables_sources_drop_below_the_family_accepts():
+def test_iptables_sources_drop_below_the_family_accepts_and_the_replies():
+    """Upstream servers answer from udp/123 to udp/123 from outside the sources: conntrack lets the
+    replies to ntpd's own requests through, above the drop (issue 14, item 1)."""
     assert ntp_firewall_rules(NARROW, 'iptables') == [
         {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'absent'},
         {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'source': '10.0.0.0/25', 'rule_num': 1, 'state': 'present'},
         {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'source': '10.9.0.0/16', 'rule_num': 1, 'state': 'present'},
-        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 3, 'state': 'present'},
+        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'present'},
+        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 4, 'state': 'present'},
         {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'absent'},
         {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'source': 'fd00::/64', 'rule_num': 1, 'state': 'present'},
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'present'},
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 3, 'state': 'present'},
+    ]
+
+
+def test_iptables_ipv4_sources_only_still_pass_ipv6_replies():
+    rules = [r for r in ntp_firewall_rules({'state': 'present', 'sources': ['10.0.0.0/25']}, 'iptables')
+             if r['ip_version'] == 'ipv6' and r['state'] == 'present']
+    assert rules == [
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'present'},
         {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2, 'state': 'present'},
     ]
 
@@ -47,6 +62,7 @@ def test_nftables():
         'ip saddr 10.0.0.0/25 udp dport 123 accept comment "timesec.ntp"',
         'ip6 saddr fd00::/64 udp dport 123 accept comment "timesec.ntp"',
         'ip saddr 10.9.0.0/16 udp dport 123 accept comment "timesec.ntp"',
+        'udp dport 123 ct state established,related accept comment "timesec.ntp"',
     ]
     assert ntp_firewall_rules(ABSENT, 'nftables') == []
 
@@ -94,13 +110,15 @@ def test_nts_is_off_by_default_and_false_changes_nothing():
 def test_nts_iptables_any_source():
     assert ntp_firewall_rules(NTS_ANY, 'iptables') == [
         {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'present'},
-        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 1,
+        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'absent'},
+        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2,
          'state': 'absent'},
         {'ip_version': 'ipv4', 'protocol': 'tcp', 'port': '4460', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'present'},
         {'ip_version': 'ipv4', 'protocol': 'tcp', 'port': '4460', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 1,
          'state': 'absent'},
         {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'present'},
-        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 1,
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'absent'},
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2,
          'state': 'absent'},
         {'ip_version': 'ipv6', 'protocol': 'tcp', 'port': '4460', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'present'},
         {'ip_version': 'ipv6', 'protocol': 'tcp', 'port': '4460', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 1,
@@ -113,7 +131,8 @@ def test_nts_iptables_sources():
         {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'absent'},
         {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'source': '10.0.0.0/25', 'rule_num': 1,
          'state': 'present'},
-        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2,
+        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'present'},
+        {'ip_version': 'ipv4', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 3,
          'state': 'present'},
         {'ip_version': 'ipv4', 'protocol': 'tcp', 'port': '4460', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'absent'},
         {'ip_version': 'ipv4', 'protocol': 'tcp', 'port': '4460', 'jump': 'ACCEPT', 'source': '10.0.0.0/25', 'rule_num': 1,
@@ -123,7 +142,8 @@ def test_nts_iptables_sources():
         {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'absent'},
         {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'source': 'fd00::/64', 'rule_num': 1,
          'state': 'present'},
-        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2,
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'ACCEPT', 'ctstate': ['ESTABLISHED', 'RELATED'], 'rule_num': 1, 'state': 'present'},
+        {'ip_version': 'ipv6', 'protocol': 'udp', 'port': '123', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 3,
          'state': 'present'},
         {'ip_version': 'ipv6', 'protocol': 'tcp', 'port': '4460', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'absent'},
         {'ip_version': 'ipv6', 'protocol': 'tcp', 'port': '4460', 'jump': 'ACCEPT', 'source': 'fd00::/64', 'rule_num': 1,
@@ -149,6 +169,7 @@ def test_nts_nftables():
         'iifname != "lo" udp dport 123 drop comment "timesec.ntp"',
         'ip saddr 10.0.0.0/25 udp dport 123 accept comment "timesec.ntp"',
         'ip6 saddr fd00::/64 udp dport 123 accept comment "timesec.ntp"',
+        'udp dport 123 ct state established,related accept comment "timesec.ntp"',
         'iifname != "lo" tcp dport 4460 drop comment "timesec.ntp"',
         'ip saddr 10.0.0.0/25 tcp dport 4460 accept comment "timesec.ntp"',
         'ip6 saddr fd00::/64 tcp dport 4460 accept comment "timesec.ntp"',
