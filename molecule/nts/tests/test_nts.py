@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import testinfra
 
-from ntpcheck import status, wait_authenticated
+from ntpcheck import secret_window, status, wait_authenticated
 
 NTS_PAIRS = [('tsn-nts-cli12a', 'tsn-nts-srv12'), ('tsn-nts-cli12b', 'tsn-nts-srv12'),
              ('tsn-nts-cli13a', 'tsn-nts-srv13'), ('tsn-nts-cli13b', 'tsn-nts-srv13')]
@@ -84,6 +84,14 @@ def test_nts_key_and_certificate_files(name):
     assert any(a in V6_PREFIX for a in sans), text
     assert 'TLS Web Server Authentication' in text and 'CA:FALSE' in text
     assert re.search(r'Issuer: CN ?= ?timesec.ntp NTS CA', text), text
+
+
+@pytest.mark.parametrize('name', sorted(NTS_SERVERS))
+def test_nts_key_never_readable_by_others(name):
+    """key.pem had its final owner and mode (0640 root:ntpsec) before the key went in: no chmod or
+    chown reached it after its last write (issue 14, item 6; watcher started by prepare.yml)."""
+    late, events = secret_window(get(name), '/etc/ntpsec/key.pem')
+    assert late == [], 'key.pem got its owner or mode only after the key was in it: %r' % events
 
 
 @pytest.mark.parametrize('name', sorted(NTS_SERVERS))
