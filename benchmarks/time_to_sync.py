@@ -191,7 +191,7 @@ def main():
               'clk_jitter=%s ms' % (client, key, sent, seen, (sent or 0) * 60.0 / window, seen * 60.0 / window,
                                     polls[client].get('hpoll'), polls[client].get('offset'),
                                     polls[client].get('clk_jitter')))
-    for key, label, _vars in ROWS:
+    for key, _label, _vars in ROWS:
         sent = [s for s, _seen in per_row[key] if s is not None]
         seen = [seen for _s, seen in per_row[key]]
         print('  %-4s mean per client: %.2f per min (client counter), %.2f per min (server MRU list)'
