@@ -26,6 +26,7 @@ Usage: . scripts/env.sh && python benchmarks/time_to_sync.py [--runs N] [--clien
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import threading
@@ -41,6 +42,7 @@ ROWS = [
 # What the server's restrict line gets (ntp_server_restrict_options): rate limiting with KoD.
 SERVER_RESTRICT = ['limited', 'kod', 'nomodify', 'noquery']
 PROBE_DIR = '/tmp/tsn-probe'
+VAR_RE = re.compile(r'\b([a-z_]+)=([^,\s]+)')
 
 
 def install_probe(host):
@@ -68,19 +70,11 @@ def probe_all(clients, timeout):
     return results
 
 
-def peer_vars(host, names):
-    out = sh('podman', 'exec', host, 'ntpq', '-n', '-c', 'as', '-c', 'rv &1 %s' % ','.join(names), check=False).stdout
-    values = {}
-    for item in out.replace('\n', ' ').split(','):
-        if '=' in item:
-            key, value = item.split('=', 1)
-            values[key.strip().split()[-1]] = value.strip()
-    return values
-
-
-def loop_vars(host):
-    out = sh('podman', 'exec', host, 'ntpq', '-n', '-c', 'rv 0 offset,clk_jitter', check=False).stdout
-    return dict(item.strip().split('=', 1) for item in out.replace('\n', ' ').split(',') if '=' in item)
+def readvars(host, *commands):
+    """{name: value} of the name=value pairs that ntpq prints for the given commands."""
+    out = sh('podman', 'exec', host, 'ntpq', '-n', *[arg for command in commands for arg in ('-c', command)],
+             check=False).stdout
+    return dict(VAR_RE.findall(out))
 
 
 def packets_sent(host):
@@ -128,12 +122,13 @@ def main():
     row_of = {client: ROWS[index % len(ROWS)] for index, client in enumerate(lab.clients)}
     print('Autokey start-up and steady state, old client defaults vs new, 1 server + %d clients per row; %s; %s'
           % (args.clients, machine(), podman_platform()))
-    print('server restrict options: %s' % ' '.join(SERVER_RESTRICT), flush=True)
     try:
         lab.up(host_vars={client: row[2] for client, row in row_of.items()},
                lab_vars={'ntp_server_restrict_options': SERVER_RESTRICT})
         converge, _recap, _out = lab.converge(['ntp_client_verify=false'])
         print('converge %.0f s' % converge, flush=True)
+        conf = sh('podman', 'exec', lab.server, 'grep', '-E', '^(discard|restrict [0-9])', '/etc/ntp.conf').stdout
+        print('  %s: %s' % (lab.server, '; '.join(conf.strip().splitlines())))
         for client in lab.clients:
             install_probe(client)
             conf = sh('podman', 'exec', client, 'grep', '-E', '^(server|discard)', '/etc/ntp.conf').stdout
@@ -161,7 +156,7 @@ def main():
         time.sleep(args.window)
         after = ({client: packets_sent(client) for client in lab.clients}, mru_counts(lab.server), time.monotonic())
         window = after[2] - before[2]
-        polls = {client: dict(peer_vars(client, ['hpoll']), **loop_vars(client)) for client in lab.clients}
+        polls = {client: readvars(client, 'as', 'rv &1 hpoll', 'rv 0 offset,clk_jitter') for client in lab.clients}
         stats = sysstats(lab.server)
     finally:
         lab.down()
