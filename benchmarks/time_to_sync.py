@@ -2,8 +2,9 @@
 
 One lab, side by side: 1 server (Debian 11, our ntp_server role, with "restrict ... limited kod" as
 clients of a rate-limiting server meet it) and CLIENTS clients per row, alternating:
-  old  minpoll 4, maxpoll 6, iburst packets 2 s apart (ntpd's "discard minimum" default)
-  new  the shipped defaults (ntp_client_minpoll 3, maxpoll 6, ntp_client_discard_minimum 1)
+  old  minpoll 4, maxpoll 6, iburst packets 2 s apart, tos maxdist 1.5 (ntpd's defaults)
+  new  the shipped defaults (ntp_client_minpoll 3, maxpoll 6, ntp_client_discard_minimum 1,
+       ntp_client_maxdist 3)
 After one converge (ntp_client_verify=false):
 1. RUNS times: restart ntpd on every client at once; inside each container startup_probe.py reads
    ntpq every 0.25 s and reports the seconds from ntpd's process start to the first reading with
@@ -35,9 +36,9 @@ import time
 from podlab import REPO, Lab, machine, podman_platform, sh
 
 ROWS = [
-    ('old', 'before 0.3.0: minpoll 4, maxpoll 6, burst 2 s apart',
-     {'ntp_client_minpoll': 4, 'ntp_client_maxpoll': 6, 'ntp_client_discard_minimum': 2}),
-    ('new', 'shipped defaults: minpoll 3, maxpoll 6, burst 1 s apart', {}),
+    ('old', 'before 0.3.0: minpoll 4, burst 2 s apart, maxdist 1.5',
+     {'ntp_client_minpoll': 4, 'ntp_client_maxpoll': 6, 'ntp_client_discard_minimum': 2, 'ntp_client_maxdist': 1.5}),
+    ('new', 'shipped defaults: minpoll 3, burst 1 s apart, maxdist 3', {}),
 ]
 # What the server's restrict line gets (ntp_server_restrict_options): rate limiting with KoD.
 SERVER_RESTRICT = ['limited', 'kod', 'nomodify', 'noquery']
@@ -131,7 +132,7 @@ def main():
         print('  %s: %s' % (lab.server, '; '.join(conf.strip().splitlines())))
         for client in lab.clients:
             install_probe(client)
-            conf = sh('podman', 'exec', client, 'grep', '-E', '^(server|discard)', '/etc/ntp.conf').stdout
+            conf = sh('podman', 'exec', client, 'grep', '-E', '^(server|discard|tos)', '/etc/ntp.conf').stdout
             print('  %s (%s): %s' % (client, row_of[client][0], '; '.join(conf.strip().splitlines())))
 
         # 1. From ntpd's start to IFF-verified.
