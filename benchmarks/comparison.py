@@ -80,7 +80,7 @@ def recap_counts(recap):
 
 
 def one_run(number, logdir):
-    lab = Lab('tsn-cmp', len(VARIANTS))
+    lab = Lab('cmp', len(VARIANTS), default_prefix='tsn')
     order = list(zip(VARIANTS, lab.clients))
     if number % 2 == 0:
         order.reverse()

@@ -20,7 +20,7 @@ def changed(recap):
 
 def main():
     clients = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    lab = Lab('tsn-bench-idem', clients)
+    lab = Lab('idem', clients)
     try:
         lab.up()
         first, recap1, _out1 = lab.converge(['ntp_client_verify=false'])

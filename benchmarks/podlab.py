@@ -2,8 +2,12 @@
 playbook run and a poll of each client's ntpd. Only talks to containers it created.
 
 Run the benchmark scripts after `. scripts/env.sh` (scripts/bootstrap.sh installs everything).
+Container and network names are <prefix>-<lab>[-server|-clientN]; the prefix comes from the
+environment variable TSN_BENCH_PREFIX (default: each script's own, e.g. tsn-bench), so that two
+labs running at the same time never share a name.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +16,7 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMAGE = 'timesec-ntp/debian11'
+PREFIX_ENV = 'TSN_BENCH_PREFIX'
 
 sys.path.insert(0, os.path.join(os.environ.get('TSN_COLLECTIONS', ''), ''))
 from ansible_collections.timesec.ntp.plugins.module_utils import ntpq  # noqa: E402
@@ -24,7 +29,12 @@ def sh(*args, check=True, capture=True):
 
 
 class Lab:
-    def __init__(self, prefix, clients):
+    def __init__(self, name, clients, prefix=None, default_prefix='tsn-bench'):
+        """Containers <prefix>-<name>-server and -client1..N on the network <prefix>-<name>.
+
+        prefix: the argument, else $TSN_BENCH_PREFIX, else default_prefix.
+        """
+        prefix = '%s-%s' % (prefix or os.environ.get(PREFIX_ENV) or default_prefix, name)
         self.net = prefix
         self.server = '%s-server' % prefix
         self.clients = ['%s-client%d' % (prefix, i) for i in range(1, clients + 1)]
@@ -34,7 +44,12 @@ class Lab:
     def hosts(self):
         return [self.server] + self.clients
 
-    def up(self):
+    def up(self, host_vars=None, lab_vars=None):
+        """Create network and containers and write the inventory.
+
+        host_vars: {host: {variable: value}}; lab_vars: {variable: value} for all hosts.
+        """
+        host_vars = host_vars or {}
         self.down()
         sh('podman', 'network', 'create', self.net)
         for name in self.hosts:
@@ -47,10 +62,12 @@ class Lab:
                          '    ansible_python_interpreter: /usr/bin/python3\n    ansible_become: false\n'
                          '    ntp_server_export_dir: %s/iffpar\n'
                          '    ntp_server_crypto_password: Bench-Server-1\n'
-                         '    ntp_client_crypto_password: Bench-Client-1\n'
-                         '  children:\n    ntp_servers:\n      hosts:\n        %s:\n'
+                         '    ntp_client_crypto_password: Bench-Client-1\n%s'
+                         '  children:\n    ntp_servers:\n      hosts:\n        %s: %s\n'
                          '    ntp_clients:\n      hosts:\n%s'
-                         % (self.dir, self.server, ''.join('        %s:\n' % c for c in self.clients)))
+                         % (self.dir, ''.join('    %s: %s\n' % (k, json.dumps(v)) for k, v in (lab_vars or {}).items()),
+                            self.server, json.dumps(host_vars.get(self.server, {})),
+                            ''.join('        %s: %s\n' % (c, json.dumps(host_vars.get(c, {}))) for c in self.clients)))
         self.inventory = inventory
 
     def down(self):

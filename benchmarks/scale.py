@@ -14,7 +14,7 @@ from podlab import Lab, machine
 
 
 def one(size, forks):
-    lab = Lab('tsn-bench-scale', size)
+    lab = Lab('scale', size)
     try:
         lab.up()
         seconds, _recap, _out = lab.converge(['ntp_client_verify=false'], forks=forks)
