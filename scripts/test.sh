@@ -38,14 +38,14 @@ stage_galaxy() {
   python -m pytest tests/galaxy -q -p no:cacheprovider
 }
 
-# Scenarios run TSN_MOLECULE_JOBS at a time (default 2): most of their time is spent waiting for
+# Scenarios run TSN_MOLECULE_JOBS at a time (default 3): most of their time is spent waiting for
 # ntpd (Autokey needs about a minute) and for podman exec round trips, not on the CPU. Each
 # scenario has its own containers and network; logs are printed whole, in order, when all are done.
 stage_molecule() {
   local scenario rc=0 logs pids=() names=() i
   logs=$(mktemp -d)
   for scenario in ${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}; do
-    while [ "$(jobs -rp | wc -l)" -ge "${TSN_MOLECULE_JOBS:-2}" ]; do sleep 2; done
+    while [ "$(jobs -rp | wc -l)" -ge "${TSN_MOLECULE_JOBS:-3}" ]; do sleep 2; done
     echo "--- molecule test -s $scenario (started at +$((SECONDS - start)) s)"
     ( s=$SECONDS; molecule test -s "$scenario" > "$logs/$scenario.log" 2>&1; r=$?
       echo "--- molecule test -s $scenario: rc=$r after $((SECONDS - s)) s" >> "$logs/$scenario.log"; exit $r ) &
