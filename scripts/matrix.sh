@@ -5,7 +5,7 @@
 # Per version: a cached venv $TSN_CACHE/venv-core-X (ansible-core==X.*, the matching `ansible`
 # bundle for containers.podman & co., pytest, cryptography, ruff; rebuilt when these pins change),
 # then the stages unit (pytest tests/unit), sanity (scripts/sanity.sh: ruff, ansible-test sanity
-# and units of that core) and lab (scripts/lab.sh as lab "mx": 1 Autokey/IFF server + 2 clients,
+# and units of that core) and lab (scripts/lab.sh as lab "mx216" etc.: 1 Autokey/IFF server + 2 clients,
 # site.yml over the podman connection, whose verify waits for IFF-authenticated sync; then
 # scripts/lab.sh destroy). Molecule is not used: molecule 26.10 refuses ansible-core 2.17.
 # Ends with a table version x stage and the line "N passed, N failed" (stages).
@@ -20,7 +20,6 @@ declare -A bundle=([2.16]=9 [2.17]=10 [2.18]=11 [2.19]=12)
 versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(2.16 2.17 2.18 2.19)
 stages=(venv unit sanity lab)
-lab=mx
 
 declare -A result
 passed=0 failed=0
@@ -51,14 +50,14 @@ stage_unit() {
 }
 
 stage_lab() {  # the lab up (converge + verify), then always down again
-  local rc=0
+  local rc=0 lab=mx${1//./}
   TSN_LAB=$lab nice -n 19 "$here/lab.sh" || rc=$?
   TSN_LAB=$lab "$here/lab.sh" destroy
   return $rc
 }
 
 for v in "${versions[@]}"; do
-  reqs="$TSN_CACHE/matrix/requirements-core-$v.txt"
+  reqs="$TSN_CACHE/matrix/requirements-core-$v.txt" state="$TSN_CACHE/matrix/state-core-$v"
   {
     echo "# scripts/matrix.sh: ansible-core $v and what the unit tests, sanity and the lab need"
     echo "ansible-core==$v.*"
@@ -67,18 +66,18 @@ for v in "${versions[@]}"; do
   } >"$reqs"
   (
     export TSN_VENV="$TSN_CACHE/venv-core-$v" TSN_REQUIREMENTS="$reqs"
-    export PATH="$TSN_VENV/bin:$PATH"
     if ! run_stage "$v" venv nice -n 19 "$here/bootstrap.sh"; then
-      declare -p result passed failed >"$TSN_CACHE/matrix/state"; exit 0
+      declare -p result passed failed >"$state"; exit 0
     fi
+    export PATH="$TSN_VENV/bin:$PATH"
     ansible --version | head -1
     run_stage "$v" unit stage_unit
     run_stage "$v" sanity nice -n 19 "$here/sanity.sh"
-    run_stage "$v" lab stage_lab
-    declare -p result passed failed >"$TSN_CACHE/matrix/state"
+    run_stage "$v" lab stage_lab "$v"
+    declare -p result passed failed >"$state"
   )
-  # shellcheck disable=SC1091
-  . "$TSN_CACHE/matrix/state"
+  # shellcheck disable=SC1090
+  . "$state"
 done
 
 echo
