@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ansible-core version matrix (a separate stage from scripts/test.sh / .ci/run: ~N min per version).
+# ansible-core version matrix (a separate stage, not in scripts/test.sh or .ci/run: 16-28 min per version measured).
 #   scripts/matrix.sh              every minor that meta/runtime.yml promises: 2.16 2.17 2.18 2.19
 #   scripts/matrix.sh 2.16 2.19    only these
 # Per version: a cached venv $TSN_CACHE/venv-core-X (ansible-core==X.*, the matching `ansible`
