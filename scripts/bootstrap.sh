@@ -23,13 +23,21 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq podman runc debootstrap python3-venv >/dev/null
 fi
 
-stamp=$(sha256sum "$repo/requirements-dev.txt" | cut -c1-16)
-if [ ! -f "$TSN_VENV/.stamp-$stamp" ]; then
+# TSN_REQUIREMENTS (default requirements-dev.txt) names the pins; scripts/matrix.sh points it and
+# TSN_VENV at one venv per ansible-core version. The venv is rebuilt when its pins change.
+# A preset TSN_VENV other than the default one, given without TSN_REQUIREMENTS, is used as it is
+# (a run of scripts/lab.sh inside a matrix venv must not turn it into the default venv).
+requirements=${TSN_REQUIREMENTS:-$repo/requirements-dev.txt}
+stamp=$(sha256sum "$requirements" | cut -c1-16)
+if [ -z "${TSN_REQUIREMENTS:-}" ] && [ "$TSN_VENV" != "$TSN_CACHE/venv" ] && [ -x "$TSN_VENV/bin/python" ]; then
+  :
+elif [ ! -f "$TSN_VENV/.stamp-$stamp" ]; then
   echo "bootstrap: Python tooling into $TSN_VENV (a few minutes the first time)"
   rm -rf "$TSN_VENV"
+  hash -r   # python3 may have been found in the venv just removed
   python3 -m venv "$TSN_VENV"
-  log="$TSN_CACHE/pip-install.log"
-  "$TSN_VENV/bin/pip" install -q --disable-pip-version-check -r "$repo/requirements-dev.txt" >"$log" 2>&1 \
+  log="$TSN_VENV.pip-install.log"
+  "$TSN_VENV/bin/pip" install -q --disable-pip-version-check -r "$requirements" >"$log" 2>&1 \
     || { grep -v "is ignored: it is neither a file" "$log" | tail -30; exit 1; }
   touch "$TSN_VENV/.stamp-$stamp"
 fi

@@ -3,6 +3,7 @@
 # their own podman network, configured by playbooks/site.yml; then the seed's evidence.
 #   scripts/lab.sh           bring the lab up (or re-converge it) and show the evidence
 #   scripts/lab.sh destroy   remove the lab's containers and network
+#   TSN_LAB=name scripts/lab.sh   a second lab beside the first (scripts/matrix.sh uses "mx")
 # Never privileged, never CAP_SYS_TIME (ntpd would steer this machine's clock).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,10 +13,12 @@ TSN_SCENARIOS=default "$here/bootstrap.sh"
 # shellcheck source=scripts/env.sh
 . "$here/env.sh"
 
-net=tsn-lab
-server=lab-ntp1
-clients=(lab-client1 lab-client2)
-labdir="$TSN_CACHE/lab"
+# TSN_LAB (default "lab") names the lab: containers <lab>-ntp1, <lab>-client1/2, network tsn-<lab>.
+lab=${TSN_LAB:-lab}
+net=tsn-$lab
+server=$lab-ntp1
+clients=("$lab-client1" "$lab-client2")
+labdir="$TSN_CACHE/$lab"
 
 if [ "${1:-up}" = destroy ]; then
   podman rm -f "$server" "${clients[@]}" >/dev/null 2>&1 || true

@@ -9,8 +9,9 @@
 # symlinked paths, so this copies the checkout (tracked plus untracked-but-not-ignored files,
 # i.e. what a commit would hold) into a temporary tree and runs there. ansible-test bootstraps
 # pip in its venvs with a script from a host that is not reachable here: the cache it reads
-# (~/.ansible/test/cache) is seeded with pip's wheel from PyPI and a bootstrap script that
-# installs that wheel. Everything else comes from PyPI through --requirements.
+# (~/.ansible/test/cache) is seeded with the wheels of the pip (and, up to ansible-core 2.17,
+# setuptools and wheel) that this ansible-test pins, from PyPI, and a bootstrap script that
+# installs them. Everything else comes from PyPI through --requirements.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -35,11 +36,18 @@ pip_version=$(sed -n "s/^ *pip='\([0-9.]*\)',$/\1/p" "$at_dir/_internal/python_r
 [ -n "$pip_version" ] || { echo "sanity.sh: cannot tell which pip ansible-test bootstraps" >&2; exit 1; }
 cache=$HOME/.ansible/test/cache
 mkdir -p "$cache"
-if ! ls "$cache"/pip-"$pip_version"-*.whl >/dev/null 2>&1; then
-  echo "sanity.sh: downloading pip $pip_version from PyPI into $cache"
-  python -m pip download -q --disable-pip-version-check --no-deps --only-binary :all: \
-    "pip==$pip_version" -d "$cache"
-fi
+# ansible-test up to 2.17 also installs pinned setuptools and wheel with pip (2.18 on: pip only).
+wheels=("pip==$pip_version")
+for tool in setuptools wheel; do
+  tool_version=$(sed -n "s/^ *$tool='\([0-9.]*\)',$/\1/p" "$at_dir/_internal/python_requirements.py" | head -1)
+  [ -z "$tool_version" ] || wheels+=("$tool==$tool_version")
+done
+for spec in "${wheels[@]}"; do
+  if ! ls "$cache/${spec%%==*}-${spec#*==}"-*.whl >/dev/null 2>&1; then
+    echo "sanity.sh: downloading $spec from PyPI into $cache"
+    python -m pip download -q --disable-pip-version-check --no-deps --only-binary :all: "$spec" -d "$cache"
+  fi
+done
 get_pip="$cache/get_pip_${pip_version//./_}.py"
 get_pip_text=$(cat <<PY
 # Offline stand-in for ansible-test's get-pip-$pip_version.py, written by timesec.ntp's
