@@ -16,6 +16,8 @@ description:
   - A server whose file is missing is returned with RV(_raw[].present=false) rather than failing, so
     that a role can explain what to run first (or carry on in check mode).
   - The file format is checked with the same code as the modules (timesec.ntp's autokey module_utils).
+extends_documentation_fragment:
+  - timesec.ntp.export_dir
 options:
   _terms:
     description:
@@ -25,20 +27,6 @@ options:
     required: true
     type: list
     elements: raw
-  export_dir:
-    description:
-      - The directory the ntp_server role exported into (its C(ntp_server_export_dir)), for every server.
-      - Empty or unset - each server's own C(ntp_server_export_dir) as its host or group variables set it (so a
-        server with its own export directory in C(host_vars) is found there), else O(default_export_dir).
-      - C(~) is expanded.
-    type: str
-    default: ""
-  default_export_dir:
-    description:
-      - Where to look for a server that has no C(ntp_server_export_dir) of its own, when O(export_dir) is empty.
-      - The ntp_server role's default is C(~/.ansible/timesec.ntp/iffpar).
-    type: path
-    default: ~/.ansible/timesec.ntp/iffpar
 """
 
 EXAMPLES = r"""

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import importlib
 import json
 import os
 import shutil
+
+import yaml
 
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
@@ -152,3 +155,16 @@ class FakeKeygen:
 
 def refuse_run_command(args, **kwargs):
     raise AssertionError('run_command must not be called, got %r' % (args,))
+
+
+def plugin_options(documentation):
+    """A plugin's options as ansible-doc shows them: its own plus those of the timesec.ntp doc
+    fragments it extends (the unit tests configure plugins without Ansible's loader)."""
+    doc = yaml.safe_load(documentation)
+    options = {}
+    for fragment in doc.get('extends_documentation_fragment', []):
+        namespace, collection, name = fragment.split('.')[:3]
+        module = importlib.import_module('ansible_collections.%s.%s.plugins.doc_fragments.%s' % (namespace, collection, name))
+        options.update(yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)['options'])
+    options.update(doc['options'])
+    return options

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.timesec.ntp.plugins.module_utils import autokey
 from ansible_collections.timesec.ntp.plugins.lookup.ntp_iffpar import DOCUMENTATION, LookupModule
-from ansible_collections.timesec.ntp.tests.unit.utils import FSTAMP, IFFKEY, PASSWORD, fixture_path
+from ansible_collections.timesec.ntp.tests.unit.utils import plugin_options, FSTAMP, IFFKEY, PASSWORD, fixture_path
 
 
 def make_lookup():
@@ -18,7 +17,7 @@ def make_lookup():
     lookup = LookupModule()
     lookup._load_name = 'timesec.ntp.ntp_iffpar'
     C.config.initialize_plugin_configuration_definitions('lookup', lookup._load_name,
-                                                         yaml.safe_load(DOCUMENTATION)['options'])
+                                                         plugin_options(DOCUMENTATION))
     return lookup
 
 

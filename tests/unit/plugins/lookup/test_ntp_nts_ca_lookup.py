@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 
 from ansible_collections.timesec.ntp.plugins.lookup.ntp_nts_ca import DOCUMENTATION, LookupModule
+from ansible_collections.timesec.ntp.tests.unit.utils import plugin_options
 
 PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
 
@@ -19,7 +19,7 @@ def make_lookup():
     lookup = LookupModule()
     lookup._load_name = 'timesec.ntp.ntp_nts_ca'
     C.config.initialize_plugin_configuration_definitions('lookup', lookup._load_name,
-                                                         yaml.safe_load(DOCUMENTATION)['options'])
+                                                         plugin_options(DOCUMENTATION))
     return lookup
 
 
