@@ -1,4 +1,7 @@
-"""Helpers of the lifecycle scenario: run ansible-playbook the way the scenario does, read hosts.
+"""The scenarios' lab harness: run ansible-playbook the way the scenario does, read hosts.
+
+Used by the lifecycle and input scenarios' tests (molecule/<scenario>/tests/conftest.py puts
+molecule/shared on sys.path); the ntpq side is ntpcheck.py, on the collection's own parsers.
 
 Every ansible-playbook run inherits Molecule's provisioner environment (ANSIBLE_CONFIG,
 ANSIBLE_LOG_PATH, ANSIBLE_VERBOSITY=3, ANSIBLE_DIFF_ALWAYS), so it is verbose, shows diffs and
@@ -20,23 +23,19 @@ import yaml
 sys.path.insert(0, os.environ['TSN_COLLECTIONS'])  # the collection's own parsers, as in molecule/shared/ntpcheck.py
 from ansible_collections.timesec.ntp.plugins.module_utils import autokey  # noqa: E402
 
+SCENARIO = os.environ.get('MOLECULE_SCENARIO_NAME', 'lab')
 EPHEMERAL = os.environ['MOLECULE_EPHEMERAL_DIRECTORY']
 INVENTORY = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
 ANSIBLE_LOG = os.environ.get('ANSIBLE_LOG_PATH', '')
 # Case inventories and vars files (they hold passwords: never part of the log search).
-WORK = os.path.join(EPHEMERAL, 'lifecycle')
+WORK = os.path.join(EPHEMERAL, SCENARIO)
 # Output of every ansible-playbook run of the tests (part of the log search).
-LOGS = os.path.join(EPHEMERAL, 'lifecycle-logs')
+LOGS = os.path.join(EPHEMERAL, SCENARIO + '-logs')
 EXPORT_DIR = os.path.join(EPHEMERAL, 'ntp_iffpar')
 
-SERVER, CLIENT1, CLIENT2 = 'tsn-life-server', 'tsn-life-client1', 'tsn-life-client2'
-CLIENTS = (CLIENT1, CLIENT2)
-DEB12 = 'tsn-life-deb12'
-DEB12_IMAGE = 'timesec-ntp/debian12'
 KEYSDIR = '/etc/ntp'
-GROUP = SERVER  # ntp_server_group_name defaults to the FQDN, which is the container's host name
 PLAYBOOK = 'timesec.ntp.site'
-VERIFY_PLAYBOOK = os.path.join(os.environ['MOLECULE_SCENARIO_DIRECTORY'], 'verify_role.yml')
+DEB12_IMAGE = 'timesec-ntp/debian12'
 
 RECAP_RE = re.compile(
     r'^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+'
@@ -47,7 +46,7 @@ _counter = [0]
 
 
 def log(msg):
-    print('[lifecycle %s] %s' % (time.strftime('%H:%M:%S'), msg), flush=True)
+    print('[%s %s] %s' % (SCENARIO, time.strftime('%H:%M:%S'), msg), flush=True)
 
 
 def group_vars(group):
@@ -108,7 +107,7 @@ def run_playbook(name, limit=None, extra_vars=None, inventories=(INVENTORY,), ch
                               timeout=timeout, text=True, errors='replace', check=False)
         rc, output = proc.returncode, proc.stdout
     except subprocess.TimeoutExpired as exc:
-        rc, output = -1, (exc.stdout or b'').decode(errors='replace') + '\n[lifecycle] TIMEOUT after %s s\n' % timeout
+        rc, output = -1, (exc.stdout or b'').decode(errors='replace') + '\n[lab] TIMEOUT after %s s\n' % timeout
     seconds = time.monotonic() - start
     with open(logfile, 'w') as handle:
         handle.write('# ' + ' '.join(argv) + '\n' + output)
@@ -263,4 +262,4 @@ def inventory_file(name, data):
 
 
 if sys.version_info < (3, 9):  # pragma: no cover
-    raise RuntimeError('the lifecycle tests need Python 3.9 or newer')
+    raise RuntimeError('the scenario tests need Python 3.9 or newer')
