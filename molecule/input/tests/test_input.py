@@ -96,6 +96,11 @@ CASES = [
     Case('ntpsec-localhost-client-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], role='ntp_clients', check=True),
     # ... and a real run on a throwaway Debian 12 container (scripts/bootstrap.sh builds the image).
     Case('ntpsec-debian12-container', DEB12, expect=[NTPSEC, AUTOKEY_HOSTS]),
+    # NTS with your own certificate: a path that does not exist on the controller, before any change.
+    Case('nts-server-own-cert-unreadable', DEB12,
+         {'ntp_server_auth': 'nts', 'ntp_server_allowed_networks': ['10.89.0.0/24'],
+          'ntp_server_nts_cert': '/nonexistent/cert.pem', 'ntp_server_nts_key': '/nonexistent/key.pem'},
+         ['ntp_server_nts_cert: cannot read /nonexistent/cert.pem on the controller']),
 ]
 # The passwords the cases use: the secret search below looks for them too.
 CASE_PASSWORDS = {'case password with whitespace': 'Bad Space-Pw-6r', "case password with '#'": 'Bad#Hash-Pw-2c',
