@@ -89,8 +89,8 @@ notes:
     V(falsetick), C(~) and C(?) V(reject)), the C(tracking) report as RV(system), and V(null) for what chrony does not
     report (association IDs, status words, Autokey flags, certificates)."
   - A chronyd NTS client whose NTS-KE failed (for example with the wrong CA) keeps its source unusable (condition
-    V(reject)), auth V(bad), RV(associations[].cookies=0), and sends no NTP packet to it; it retries NTS-KE with
-    a growing interval.
+    V(reject)), auth V(bad), RV(associations[].cookies=0), and sends no NTP packet to it; it retries NTS-KE after
+    a long interval (the second attempt came 17.5 minutes after the first, measured with chrony 4.3).
 """
 
 EXAMPLES = r"""
