@@ -525,12 +525,17 @@ def collect(run, host='localhost', warn=None):
     return system, associations
 
 
+# Daemons whose system status names no sync source (see summarize).
+NO_SYNC_SOURCE = ('ntpsec', 'chrony')
+
+
 def summarize(system, associations):
     """The five answers most callers want.
 
     ``synchronized``: there is a system peer, the leap indicator is not ``alarm`` and the
     sync source is not ``unspec`` (ntpsec reports ``sync_unspec`` also when synchronised to a
-    network peer, so there the stratum must be below 16 instead). ``authenticated``: the
+    network peer and chrony (module_utils/chronyc.py) reports no sync source, so for those the
+    stratum must be below 16 instead). ``authenticated``: the
     system peer's association has auth ``ok`` and either Autokey flags with VRFY or NTS
     cookies (``nts``). ``identity_verified``: authenticated by Autokey and the flags name an
     identity scheme (IFF, GQ or MV). ``nts``: authenticated by NTS. ``sys_peer``: the system
@@ -541,7 +546,7 @@ def summarize(system, associations):
         if assoc.get('condition') == 'sys.peer':
             peer = assoc
             break
-    if system.get('daemon') == 'ntpsec':
+    if system.get('daemon') in NO_SYNC_SOURCE:
         stratum = system.get('stratum')
         source_ok = stratum is not None and stratum < 16
     else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: ntp_status_info
-short_description: Report the synchronisation, Autokey and NTS state of a running ntpd
+short_description: Report the synchronisation, Autokey and NTS state of a running ntpd or chronyd
 version_added: 0.1.0
 description:
   - Queries a running ntpd with C(ntpq) and returns its system variables, its certificate list, its
@@ -17,11 +17,15 @@ description:
     differently (the module tells them apart by the C(version) variable).
   - Runs C(ntpq -n -c "timeout ..." -c as HOST), C(ntpq ... -c "rv 0" HOST) and C(ntpq ... -c "rv ASSID" HOST)
     for every association, with C(LC_ALL=C). It changes nothing, on the target or in ntpd.
-  - Fails with a message when C(ntpq) is missing, when no ntpd answers, or when the output cannot be parsed.
+  - Reads chronyd (chrony 4) instead when O(daemon=chronyd), or with O(daemon=auto) when chronyd runs on the
+    target, with C(chronyc -n -c -m "timeout ..." sources), C(... authdata) and C(... tracking) and C(LC_ALL=C),
+    mapped to the same return values (see RV(daemon)).
+  - Fails with a message when C(ntpq) (or C(chronyc)) is missing, when no daemon answers, or when the output cannot be parsed.
 author:
   - timesec.ntp contributors (@timesec)
 requirements:
-  - C(ntpq) on the target, from classic ntp 4.2.8 (Debian package C(ntp)) or ntpsec 1.2 (package C(ntpsec)).
+  - C(ntpq) on the target, from classic ntp 4.2.8 (Debian package C(ntp)) or ntpsec 1.2 (package C(ntpsec)); or
+    C(chronyc) from chrony 4 (package C(chrony); 4.3 and 4.6 tested) for chronyd.
   - Python 3.9 or newer on the target.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -29,17 +33,33 @@ extends_documentation_fragment:
 options:
   host:
     description:
-      - The ntpd to query, as a name or address that C(ntpq) resolves on the target.
+      - The daemon to query, as a name or address that C(ntpq) (or C(chronyc)) resolves on the target.
       - ntpd answers only queries its C(restrict) lines allow; the roles of this collection allow
         V(127.0.0.1) and V(::1) on clients and deny queries from the network with C(noquery).
+      - chronyd's command port listens on V(127.0.0.1) and V(::1) only unless C(bindcmdaddress) says otherwise.
+        For V(localhost), V(127.0.0.1) and V(::1) the module runs C(chronyc) without C(-h), so that C(chronyc)
+        uses chronyd's Unix socket when it can (as root), else the local command port.
     type: str
     default: localhost
   timeout:
     description:
       - Seconds C(ntpq) waits for each reply (its C(timeout) command). It tries twice, so an ntpd that
         does not answer fails the module after about twice this per query. A stopped local ntpd fails at once.
+      - For chronyd, the initial C(timeout) of C(chronyc) (which retries twice, doubling it each time).
     type: int
     default: 5
+  daemon:
+    description:
+      - Which daemon to read.
+      - V(ntpd) reads classic ntpd or ntpsec's ntpd with C(ntpq), as before this option existed.
+      - V(chronyd) reads chronyd with C(chronyc).
+      - V(auto) reads chronyd when a process named C(chronyd) runs on the target and none named C(ntpd), or when
+        C(chronyc) is installed and C(ntpq) is not; else ntpd. For a remote O(host) the processes on the target
+        say nothing about it, so only the installed programs decide; set V(ntpd) or V(chronyd) there.
+    type: str
+    choices: [auto, ntpd, chronyd]
+    default: auto
+    version_added: 0.2.0
 seealso:
   - module: timesec.ntp.ntp_keygen
   - name: ntpq 4.2.8 manual
@@ -51,6 +71,9 @@ seealso:
   - name: ntpsec NTS Quick Start Guide
     description: How ntpsec shows NTS associations and cookies in C(ntpq).
     link: https://docs.ntpsec.org/latest/NTS-QuickStart.html
+  - name: chronyc manual
+    description: The C(sources), C(authdata) and C(tracking) reports the module reads from chronyd.
+    link: https://chrony-project.org/doc/4.6/chronyc.html
 notes:
   - Autokey needs minutes after ntpd starts. Until then RV(summary.authenticated) is V(false) and the
     association's RV(associations[].condition) is V(reject). Retry with C(until), as in the examples.
@@ -61,6 +84,13 @@ notes:
   - An NTS client that failed its NTS-KE (for example with a certificate its CA does not vouch for) keeps
     an association with RV(associations[].cookies=-1) and auth V(bad), and does not retry for about an hour.
   - ntpq exits 0 even when nothing answers; the module judges its error messages instead.
+  - "chronyd has no associations, Autokey or status word: for it the module returns its sources as RV(associations)
+    (the C(sources) state mapped to an ntpq condition: C(*) V(sys.peer), C(+) V(candidate), C(-) V(backup), C(x)
+    V(falsetick), C(~) and C(?) V(reject)), the C(tracking) report as RV(system), and V(null) for what chrony does not
+    report (association IDs, status words, Autokey flags, certificates)."
+  - A chronyd NTS client whose NTS-KE failed (for example with the wrong CA) keeps its source unusable (condition
+    V(reject)), auth V(bad), RV(associations[].cookies=0), and sends no NTP packet to it; it retries NTS-KE after
+    a long interval (the second attempt came 17.5 minutes after the first, measured with chrony 4.3).
 """
 
 EXAMPLES = r"""
@@ -90,6 +120,14 @@ EXAMPLES = r"""
   retries: 12
   delay: 5
 
+- name: Wait until chronyd's selected source is authenticated by NTS
+  timesec.ntp.ntp_status_info:
+    daemon: chronyd
+  register: ntp_status
+  until: ntp_status.summary.nts
+  retries: 12
+  delay: 5
+
 - name: Fail when a certificate expires within 30 days
   ansible.builtin.assert:
     that: item.expires is none or (item.expires | ansible.builtin.to_datetime('%Y-%m-%dT%H:%M:%S+00:00')
@@ -101,6 +139,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+daemon:
+  description: The daemon the module read, V(ntpd) (with C(ntpq)) or V(chronyd) (with C(chronyc)).
+  returned: success
+  type: str
+  sample: ntpd
+  version_added: 0.2.0
 summary:
   description: The answers most callers want, derived from RV(system) and RV(associations).
   returned: success
@@ -109,8 +153,8 @@ summary:
     synchronized:
       description:
         - V(true) when there is a system peer (an association with condition V(sys.peer)), the leap indicator
-          is not V(alarm) and the sync source is not V(unspec) (for ntpsec, which always says V(unspec), the stratum
-          is below 16).
+          is not V(alarm) and the sync source is not V(unspec) (for ntpsec, which always says V(unspec), and for
+          chronyd, which names none, the stratum is below 16).
       type: bool
       sample: true
     authenticated:
@@ -127,7 +171,7 @@ summary:
       sample: true
     nts:
       description:
-        - V(true) when the system peer is authenticated by NTS (ntpsec) - its association uses NTS
+        - V(true) when the system peer is authenticated by NTS (ntpsec or chronyd) - its association uses NTS
           (RV(associations[].nts)), has auth V(ok) and holds NTS cookies (RV(associations[].cookies) above 0).
       type: bool
       sample: false
@@ -137,8 +181,8 @@ summary:
       sample: 10.89.0.2
 process:
   description:
-    - The local ntpd process, read from C(/proc) when O(host) is the target itself (V(localhost), V(127.0.0.1)
-      or V(::1)); V(null) for a remote O(host) or when no process named C(ntpd) runs.
+    - The local ntpd (or chronyd) process, read from C(/proc) when O(host) is the target itself (V(localhost),
+      V(127.0.0.1) or V(::1)); V(null) for a remote O(host) or when no process named C(ntpd) (C(chronyd)) runs.
     - RV(process.config_file) is the configuration ntpd actually runs with. A Debian DHCP hook can make
       classic ntp's start script run C(/run/ntp.conf.dhcp) instead of C(/etc/ntp.conf); the roles of this
       collection prevent that, and their verify step checks this value.
@@ -158,10 +202,13 @@ process:
       description:
         - The last C(-c)/C(--configfile) argument, or without one the daemon's default (C(/etc/ntp.conf) for
           classic ntp, C(/etc/ntpsec/ntp.conf) for ntpsec).
+        - For chronyd the last C(-f) argument, or C(/etc/chrony/chrony.conf) (Debian's default).
       type: str
       sample: /etc/ntp.conf
 system:
-  description: The system variables (C(ntpq -c "rv 0")).
+  description:
+    - The system variables (C(ntpq -c "rv 0")).
+    - For chronyd the C(chronyc tracking) report; what it lacks is V(null).
   returned: success
   type: dict
   contains:
@@ -199,7 +246,10 @@ system:
       type: int
       sample: 6
     refid:
-      description: The reference ID, an address or a code such as V(INIT).
+      description:
+        - The reference ID, an address or a code such as V(INIT).
+        - For chronyd the reference's address, else its reference ID as a dotted quad (V(127.127.1.1) for
+          chrony's C(local) reference, V(0.0.0.0) when unsynchronised).
       type: str
       sample: 10.89.0.2
     peer:
@@ -254,7 +304,7 @@ system:
       type: str
       sample: tc
     daemon:
-      description: V(ntpsec) when the C(version) variable names ntpsec, else V(ntp) (classic ntpd).
+      description: V(ntpsec) when the C(version) variable names ntpsec, V(chrony) for chronyd, else V(ntp) (classic ntpd).
       type: str
       sample: ntp
     certificates:
@@ -283,11 +333,17 @@ system:
           type: str
           sample: "2027-11-26T12:21:00+00:00"
     variables:
-      description: Every system variable as ntpq printed it (strings, first value of each name), without C(cert) and C(until).
+      description:
+        - Every system variable as ntpq printed it (strings, first value of each name), without C(cert) and C(until).
+        - For chronyd the fields of C(chronyc -c tracking) by name (C(reference_id), C(address), C(stratum),
+          C(ref_time), C(system_time), C(last_offset), C(rms_offset), C(frequency), C(residual_frequency), C(skew),
+          C(root_delay), C(root_dispersion), C(update_interval), C(leap_status)), as printed.
       type: dict
       sample: {"associd": "0", "leap": "00", "stratum": "6", "refid": "10.89.0.2", "flags": "0x29c0003"}
 associations:
-  description: One entry per association (C(ntpq -c as)), each with its peer variables (C(ntpq -c "rv ASSID")).
+  description:
+    - One entry per association (C(ntpq -c as)), each with its peer variables (C(ntpq -c "rv ASSID")).
+    - For chronyd one entry per source (C(chronyc sources)) with its authentication data (C(chronyc authdata)).
   returned: success
   type: list
   elements: dict
@@ -313,7 +369,10 @@ associations:
       type: str
       sample: "yes"
     auth:
-      description: C(as) column C(auth), V(ok), V(bad) or V(none) (no authentication).
+      description:
+        - C(as) column C(auth), V(ok), V(bad) or V(none) (no authentication).
+        - For chronyd V(ok) once NTS-KE gave keys (C(authdata) key length above 0) or, with a symmetric key, once
+          the source answered; V(bad) before that (for example with the wrong CA); V(none) without authentication.
       type: str
       sample: ok
     condition:
@@ -407,6 +466,7 @@ associations:
       description:
         - V(true) for an ntpsec association that uses NTS (C(server ... nts)) - ntpd reports NTS cookies for it
           (C(ntscookies)) and authentication without a symmetric key (status word C(authenb), C(keyid=0)).
+        - For chronyd, V(true) for a source whose C(authdata) mode is C(NTS).
         - Whether NTS worked is in RV(associations[].cookies) and RV(associations[].auth).
       type: bool
       sample: false
@@ -414,10 +474,13 @@ associations:
       description:
         - The number of NTS cookies ntpd holds for this association (C(ntscookies); 8 after a good NTS-KE,
           V(-1) before the first NTS-KE succeeded, for example with the wrong CA). V(null) from classic ntpd.
+        - For chronyd the C(authdata) cookie count (8 after a good NTS-KE, V(0) before or after a failed one);
+          V(null) for a source without NTS.
       type: int
       sample: null
     name:
-      description: The host name the association was configured with (ntpsec C(srchost)), V(null) when ntpd reports none.
+      description: The host name the association was configured with (ntpsec C(srchost)), V(null) when ntpd reports none
+        (always V(null) for chronyd, read with C(-n)).
       type: str
       sample: null
     variables:
@@ -434,7 +497,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq
 
 # ntpd on the target itself: its process (and configuration file) can be read from /proc.
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
@@ -450,22 +513,77 @@ def ntpq_runner(module, binary):
     return run
 
 
-def local_daemon(daemon, proc='/proc'):
-    """The local ntpd process: its PID, command line and the configuration file it runs with
-    (None when no process named ntpd runs). Reads /proc only."""
+def chronyc_runner(module, binary):
+    """The transport for chronyc.collect(): one chronyc command in CSV form with numeric addresses,
+    O(timeout) as chronyc's initial timeout, LC_ALL=C. A local O(host) gets no -h, so that chronyc
+    tries chronyd's Unix socket first."""
+    def run(command):
+        argv = [binary, '-n', '-c']
+        if module.params['host'] not in LOCAL_HOSTS:
+            argv += ['-h', module.params['host']]
+        argv += ['-m', 'timeout %d' % (module.params['timeout'] * 1000), command]
+        return module.run_command(argv, environ_update={'LC_ALL': 'C'}, errors='replace')
+    return run
+
+
+def _processes(proc, names):
+    """(pid, comm, argv) of the processes named in ``names``, by PID. Reads /proc only."""
     for entry in sorted(os.listdir(proc)):
         if not entry.isdigit():
             continue
         try:
             with open(os.path.join(proc, entry, 'comm')) as handle:
-                if handle.read().strip() != 'ntpd':
-                    continue
+                comm = handle.read().strip()
+            if comm not in names:
+                continue
             with open(os.path.join(proc, entry, 'cmdline'), 'rb') as handle:
                 argv = [to_text(arg, errors='surrogate_or_strict') for arg in handle.read().split(b'\0') if arg]
         except (IOError, OSError):
             continue  # gone meanwhile, or not ours to read
-        return {'pid': int(entry), 'argv': argv, 'config_file': ntpq.config_file(argv, daemon)}
+        yield int(entry), comm, argv
+
+
+def local_daemon(daemon, proc='/proc'):
+    """The local ntpd (chronyd when ``daemon`` is ``chrony``) process: its PID, command line and the
+    configuration file it runs with (None when no such process runs). Reads /proc only."""
+    name = 'chronyd' if daemon == 'chrony' else 'ntpd'
+    for pid, _comm, argv in _processes(proc, (name,)):
+        config = chronyc.config_file(argv) if daemon == 'chrony' else ntpq.config_file(argv, daemon)
+        return {'pid': pid, 'argv': argv, 'config_file': config}
     return None
+
+
+def running_daemons(proc='/proc'):
+    """The set of daemon process names (ntpd, chronyd) running on the target."""
+    return set(comm for pid, comm, argv in _processes(proc, ('ntpd', 'chronyd')))
+
+
+def choose_daemon(module):
+    """O(daemon), with V(auto) resolved: chronyd when it runs here and ntpd does not, else chronyd when
+    chronyc is installed and ntpq is not, else ntpd (as before the option existed)."""
+    if module.params['daemon'] != 'auto':
+        return module.params['daemon']
+    if module.params['host'] in LOCAL_HOSTS and running_daemons() == {'chronyd'}:
+        return 'chronyd'
+    if module.get_bin_path('ntpq') is None and module.get_bin_path('chronyc') is not None:
+        return 'chronyd'
+    return 'ntpd'
+
+
+# How each daemon is read: the program, its transport, the parser's collect(), and what to say when
+# the program is missing. chronyc's exception classes derive from ntpq's.
+READERS = {
+    'ntpd': {
+        'program': 'ntpq', 'runner': ntpq_runner, 'collect': ntpq.collect,
+        'missing': 'ntpq not found on the target: install the ntp package (classic ntp 4.2.8) or ntpsec, which '
+                   'provide ntpq and ntpd (for chronyd: the chrony package, with daemon=chronyd)',
+    },
+    'chronyd': {
+        'program': 'chronyc', 'runner': chronyc_runner, 'collect': chronyc.collect,
+        'missing': 'chronyc not found on the target: install the chrony package, which provides chronyc and '
+                   'chronyd (or set daemon=ntpd to read ntpd)',
+    },
+}
 
 
 def main():
@@ -473,6 +591,7 @@ def main():
         argument_spec=dict(
             host=dict(type='str', default='localhost'),
             timeout=dict(type='int', default=5),
+            daemon=dict(type='str', default='auto', choices=['auto', 'ntpd', 'chronyd']),
         ),
         supports_check_mode=True,
     )
@@ -482,18 +601,20 @@ def main():
     if not 1 <= p['timeout'] <= 300:
         module.fail_json(msg='timeout must be between 1 and 300 seconds, got %d' % p['timeout'])
 
-    binary = module.get_bin_path('ntpq')
+    daemon = choose_daemon(module)
+    reader = READERS[daemon]
+    binary = module.get_bin_path(reader['program'])
     if binary is None:
-        module.fail_json(msg='ntpq not found on the target: install the ntp package (classic ntp 4.2.8) or '
-                             'ntpsec, which provide ntpq and ntpd')
+        module.fail_json(msg=reader['missing'])
     try:
-        system, associations = ntpq.collect(ntpq_runner(module, binary), p['host'], module.warn)
+        system, associations = reader['collect'](reader['runner'](module, binary), p['host'], module.warn)
     except ntpq.NtpqParseError as exc:
-        module.fail_json(msg='cannot parse the output of ntpq: %s' % exc)
+        module.fail_json(msg='cannot parse the output of %s: %s' % (reader['program'], exc))
     except ntpq.NtpqError as exc:
         module.fail_json(msg=str(exc))
+    # ntp, ntpsec or chrony: which process to look for
     process = local_daemon(system.get('daemon')) if p['host'] in LOCAL_HOSTS else None
-    module.exit_json(changed=False, system=system, associations=associations, process=process,
+    module.exit_json(changed=False, daemon=daemon, system=system, associations=associations, process=process,
                      summary=ntpq.summarize(system, associations))
 
 

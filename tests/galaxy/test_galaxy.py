@@ -125,7 +125,7 @@ PLUGINS = plugins_of_this_checkout()
 SPECIFIC = {
     ('module', 'timesec.ntp.ntp_keygen'): ['Autokey key material', 'autokey_group'],
     ('module', 'timesec.ntp.ntp_iffpar'): ['IFF group key'],
-    ('module', 'timesec.ntp.ntp_status_info'): ['config_file'],
+    ('module', 'timesec.ntp.ntp_status_info'): ['config_file', 'chronyc'],
     ('module', 'timesec.ntp.ntp_firewall_info'): ['firewalld'],
     ('lookup', 'timesec.ntp.ntp_iffpar'): ['export_dir', 'default_export_dir'],
     ('lookup', 'timesec.ntp.ntp_nts_ca'): ['nts-ca.pem'],

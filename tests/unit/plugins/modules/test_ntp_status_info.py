@@ -13,6 +13,8 @@ from ansible_collections.timesec.ntp.plugins.modules import ntp_status_info
 from ansible_collections.timesec.ntp.tests.unit.utils import read_fixture, refuse_run_command, run_module
 
 NTPQ = '/usr/bin/ntpq'
+# The real function, before the autouse fixture replaces it.
+RUNNING_DAEMONS = ntp_status_info.running_daemons
 ASSID = 17683
 
 
@@ -59,6 +61,8 @@ def warnings(monkeypatch):
 @pytest.fixture(autouse=True)
 def environment(monkeypatch, module_exits):
     monkeypatch.setattr(AnsibleModule, 'get_bin_path', lambda self, arg, required=False, opt_dirs=None: NTPQ)
+    # daemon=auto looks for running daemons: the machine running the tests must not decide.
+    monkeypatch.setattr(ntp_status_info, 'running_daemons', lambda proc='/proc': set())
 
 
 def run(monkeypatch, answers, args=None, check_mode=False):
@@ -73,6 +77,7 @@ def test_authenticated_client(monkeypatch, check_mode):
     assert fake.argvs == [argv('as'), argv('rv 0'), argv('rv %d' % ASSID)]
     assert fake.environ == [{'LC_ALL': 'C'}] * 3
     assert result['changed'] is False and 'failed' not in result
+    assert result['daemon'] == 'ntpd'
     assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': True, 'nts': False,
                                  'sys_peer': '10.89.0.2'}
     (peer,) = result['associations']
@@ -140,6 +145,16 @@ def test_ntpsec_nts_client(monkeypatch, release, address):
     assert result['system']['daemon'] == 'ntpsec'
     (peer,) = result['associations']
     assert (peer['nts'], peer['cookies'], peer['auth'], peer['condition']) == (True, 8, 'ok', 'sys.peer')
+
+
+@pytest.mark.parametrize('release, address', [('deb12', '10.89.0.2'), ('deb13', '10.89.0.8')])
+def test_ntpsec_nts_client_of_a_chrony_server(monkeypatch, release, address):
+    """ntpsec 1.2.2/1.2.3 clients of a chrony 4.3/4.6 NTS server (fixtures/chrony/README.md, docs/chrony.md)."""
+    result, fake = run(monkeypatch, captured(release + '_client_chronysrv', [NTS_ASSID], 'ntpsec'))
+    assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': False,
+                                 'nts': True, 'sys_peer': address}
+    (peer,) = result['associations']
+    assert (peer['name'], peer['cookies'], peer['stratum']) == ('tsn-chr-s' + release[3:], 8, 10)
 
 
 def test_ntpsec_wrong_ca_client(monkeypatch):
@@ -267,3 +282,143 @@ def test_process_only_for_the_local_ntpd(monkeypatch, host, expect_process):
     assert fake.argvs[0][-1] == host
     assert result['process'] == ({'config_file': '/etc/ntp.conf'} if expect_process else None)
     assert seen == (['ntp'] if expect_process else [])
+
+
+# -- chronyd (chronyc) -------------------------------------------------------------------------
+
+CHRONYC = '/usr/bin/chronyc'
+
+
+def chronyc_argv(command, host=None, timeout_ms=5000):
+    return [CHRONYC, '-n', '-c'] + (['-h', host] if host else []) + ['-m', 'timeout %d' % timeout_ms, command]
+
+
+class FakeChronyc(FakeNtpq):
+    """``run_command`` running chronyc: answers by the chronyc command (the last argument)."""
+
+    def __call__(self, args, environ_update=None, **kwargs):
+        self.argvs.append(list(args))
+        self.environ.append(dict(environ_update or {}))
+        self.kwargs = kwargs
+        return self.answers[args[-1]]
+
+
+def chrony_captured(prefix):
+    return {command: (0, read_fixture('chrony', '%s_%s.txt' % (prefix, command)), '') for command in
+            ('sources', 'authdata', 'tracking')}
+
+
+def binaries(monkeypatch, installed):
+    """Only the programs in ``installed`` (names) exist on the target."""
+    paths = {'ntpq': NTPQ, 'chronyc': CHRONYC}
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path',
+                        lambda self, arg, required=False, opt_dirs=None: paths[arg] if arg in installed else None)
+
+
+def run_chronyc(monkeypatch, answers, args=None):
+    fake = FakeChronyc(answers)
+    monkeypatch.setattr(AnsibleModule, 'run_command', fake)
+    return run_module(ntp_status_info, args or {}), fake
+
+
+@pytest.fixture
+def chrony_host(monkeypatch):
+    """A target with both programs installed, chronyd running, no /proc reading for the process."""
+    binaries(monkeypatch, ('ntpq', 'chronyc'))
+    monkeypatch.setattr(ntp_status_info, 'running_daemons', lambda proc='/proc': {'chronyd'})
+    monkeypatch.setattr(ntp_status_info, 'local_daemon', lambda daemon: {'daemon': daemon})
+
+
+@pytest.mark.parametrize('release, address', [('deb12', '10.89.0.2'), ('deb13', '10.89.0.8')])
+@pytest.mark.parametrize('args', [{}, {'daemon': 'chronyd'}])
+def test_chronyd_nts_client(monkeypatch, chrony_host, release, address, args):
+    result, fake = run_chronyc(monkeypatch, chrony_captured(release + '_client'), args)
+    assert fake.argvs == [chronyc_argv('sources'), chronyc_argv('authdata'), chronyc_argv('tracking')]
+    assert fake.environ == [{'LC_ALL': 'C'}] * 3
+    assert result['changed'] is False and result['daemon'] == 'chronyd'
+    assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': False,
+                                 'nts': True, 'sys_peer': address}
+    (peer,) = result['associations']
+    assert (peer['nts'], peer['cookies'], peer['auth'], peer['condition']) == (True, 8, 'ok', 'sys.peer')
+    assert result['system']['daemon'] == 'chrony'
+    assert result['process'] == {'daemon': 'chrony'}
+
+
+@pytest.mark.parametrize('prefix', ['deb12_wrongca', 'deb13_wrongca', 'deb12_wrongca_plain_require', 'deb13_plain'])
+def test_chronyd_not_authenticated(monkeypatch, chrony_host, prefix):
+    result, fake = run_chronyc(monkeypatch, chrony_captured(prefix))
+    assert result['summary']['authenticated'] is False and result['summary']['nts'] is False
+    assert 'failed' not in result
+
+
+def test_chronyd_remote_host_and_timeout(monkeypatch, chrony_host):
+    result, fake = run_chronyc(monkeypatch, chrony_captured('deb12_client'),
+                               {'daemon': 'chronyd', 'host': '10.89.0.2', 'timeout': 2})
+    assert fake.argvs == [chronyc_argv(c, '10.89.0.2', 2000) for c in ('sources', 'authdata', 'tracking')]
+    assert result['process'] is None
+
+
+@pytest.mark.parametrize('prefix, start', [
+    ('deb13_stopped', 'chronyd is not running on localhost'),
+    ('deb12_unknown_host', 'chronyc cannot reach host localhost'),
+])
+def test_chronyd_failures(monkeypatch, chrony_host, prefix, start):
+    answer = (1, read_fixture('chrony', prefix + '_stdout.txt'), read_fixture('chrony', prefix + '_stderr.txt'))
+    result, fake = run_chronyc(monkeypatch, {'sources': answer})
+    assert_failed(result, start)
+    assert fake.argvs == [chronyc_argv('sources')]
+
+
+def test_chronyd_unparsable(monkeypatch, chrony_host):
+    answers = chrony_captured('deb12_client')
+    answers['tracking'] = (0, 'something new\n', '')
+    result, fake = run_chronyc(monkeypatch, answers)
+    assert_failed(result, 'cannot parse the output of chronyc: ')
+
+
+def test_chronyc_missing(monkeypatch):
+    binaries(monkeypatch, ('ntpq',))
+    monkeypatch.setattr(AnsibleModule, 'run_command', refuse_run_command)
+    assert_failed(run_module(ntp_status_info, {'daemon': 'chronyd'}), 'chronyc not found on the target')
+
+
+# daemon=auto: (running processes, installed programs, host) -> the daemon read
+@pytest.mark.parametrize('running, installed, host, expected', [
+    ({'chronyd'}, ('ntpq', 'chronyc'), 'localhost', 'chronyd'),
+    ({'chronyd'}, ('chronyc',), '::1', 'chronyd'),
+    ({'ntpd'}, ('ntpq', 'chronyc'), 'localhost', 'ntpd'),
+    ({'ntpd', 'chronyd'}, ('ntpq', 'chronyc'), 'localhost', 'ntpd'),
+    (set(), ('ntpq', 'chronyc'), 'localhost', 'ntpd'),        # nothing runs: as before the option existed
+    (set(), ('chronyc',), 'localhost', 'chronyd'),
+    ({'chronyd'}, ('ntpq', 'chronyc'), '10.89.0.2', 'ntpd'),  # a remote host: local processes do not count
+    (set(), ('chronyc',), '10.89.0.2', 'chronyd'),
+])
+def test_auto_daemon(monkeypatch, running, installed, host, expected):
+    binaries(monkeypatch, installed)
+    monkeypatch.setattr(ntp_status_info, 'running_daemons', lambda proc='/proc': running)
+    monkeypatch.setattr(ntp_status_info, 'local_daemon', lambda daemon: None)
+    answers = dict(captured('client1', [ASSID]), **chrony_captured('deb12_client'))
+    fake = FakeChronyc(answers) if expected == 'chronyd' else FakeNtpq(answers)
+    monkeypatch.setattr(AnsibleModule, 'run_command', fake)
+    result = run_module(ntp_status_info, {'host': host})
+    assert result['daemon'] == expected
+    assert fake.argvs[0][0] == (CHRONYC if expected == 'chronyd' else NTPQ)
+
+
+def test_explicit_ntpd_ignores_a_running_chronyd(monkeypatch, chrony_host):
+    result, fake = run(monkeypatch, captured('client1', [ASSID]), {'daemon': 'ntpd'})
+    assert result['daemon'] == 'ntpd' and fake.argvs[0] == argv('as')
+
+
+def test_local_chronyd_process(tmp_path):
+    proc = fake_proc(tmp_path, {
+        1: ('systemd', ['/sbin/init']),
+        571: ('chronyd', ['/usr/sbin/chronyd', '-F', '1', '-x']),
+        600: ('ntpd', ['/usr/sbin/ntpd', '-c', '/etc/ntpsec/ntp.conf']),
+    })
+    assert ntp_status_info.local_daemon('chrony', proc) == {
+        'pid': 571, 'argv': ['/usr/sbin/chronyd', '-F', '1', '-x'], 'config_file': '/etc/chrony/chrony.conf'}
+    assert ntp_status_info.local_daemon('ntpsec', proc)['pid'] == 600
+    assert RUNNING_DAEMONS(proc) == {'chronyd', 'ntpd'}
+    (tmp_path / 'none').mkdir()
+    assert RUNNING_DAEMONS(fake_proc(tmp_path / 'none', {})) == set()
