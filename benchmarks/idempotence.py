@@ -9,9 +9,12 @@ TSN_BENCH_CONNECTION=podman). Prints numbers only.
 Usage: . scripts/env.sh && python benchmarks/idempotence.py [CLIENTS]
 """
 
+import os
 import re
 import sys
+import tempfile
 
+from comparison import PROFILE_ENV
 from podlab import Lab, machine, podman_platform, sh
 
 WRAPPER = '#!/bin/sh\necho "$$" >> /var/log/ntp-keygen-runs\nexec /usr/sbin/ntp-keygen "$@"\n'
@@ -32,25 +35,30 @@ def changed(recap):
 def main():
     clients = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     lab = Lab('idem', clients)
+    logdir = tempfile.mkdtemp(prefix='tsn-idem-logs-')
     try:
         lab.up()
-        first, recap1, _out1 = lab.converge(['ntp_client_verify=false'])
+        first, recap1, out1 = lab.converge(['ntp_client_verify=false'], env=PROFILE_ENV)
         memory1 = lab.memory
         keys_before = key_files(lab)
         for host in lab.hosts:
             sh('podman', 'exec', host, 'sh', '-c',
                'cat > /usr/local/sbin/ntp-keygen <<"EOF"\n%sEOF\nchmod 755 /usr/local/sbin/ntp-keygen' % WRAPPER)
-        second, recap2, _out2 = lab.converge(['ntp_client_verify=false'])
+        second, recap2, out2 = lab.converge(['ntp_client_verify=false'], env=PROFILE_ENV)
         memory2 = lab.memory
         keys_after = key_files(lab)
         runs = sum(len(sh('podman', 'exec', host, 'sh', '-c', 'cat /var/log/ntp-keygen-runs 2>/dev/null || true')
                        .stdout.split()) for host in lab.hosts)
     finally:
         lab.down()
+    for name, out in (('first', out1), ('second', out2)):
+        with open(os.path.join(logdir, '%s.log' % name), 'w') as handle:
+            handle.write(out)
     print('idempotent re-run, 1 server + %d clients, Debian 11 containers; %s; %s'
           % (clients, machine(), podman_platform()))
     print('first converge  %6.1f s (changed %d)' % (first, changed(recap1)))
     print('second converge %6.1f s (changed %d)' % (second, changed(recap2)))
+    print('ansible-playbook logs with the per-task times (profile_tasks) in %s' % logdir)
     print('ratio second/first %.2f (target <= 0.5)' % (second / first))
     print('ntp-keygen processes started by the second converge: %d' % runs)
     files = sum(len(lines) for lines in keys_before.values())
