@@ -30,9 +30,9 @@ IMAGE = 'timesec-ntp/debian11'
 PREFIX_ENV = 'TSN_BENCH_PREFIX'
 CONNECTION_ENV = 'TSN_BENCH_CONNECTION'
 SSH_LOGIN = os.path.join(REPO, 'molecule', 'shared', 'ssh_login.yml')
-# Packages whose .debs the SSH image keeps in its apt cache: ours (ntp; iptables when the role's
-# firewall choice installs it) and the baseline's (ntp).
-SEEDED = ['ntp', 'iptables']
+# Packages whose .debs the SSH image keeps in its apt cache: ours (ntp and python3-cryptography, which
+# the roles install; iptables when a lab chooses that firewall) and the baseline's (ntp).
+SEEDED = ['ntp', 'python3-cryptography', 'iptables', 'iptables-persistent']
 # The SSH image is rebuilt when older than this: within apt's cache_valid_time (3600 s, used by the
 # roles and the baseline alike) neither side runs apt-get update.
 SSH_IMAGE_MAX_AGE = 45 * 60
