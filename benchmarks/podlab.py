@@ -140,7 +140,7 @@ class MemorySampler(threading.Thread):
             tree = process_tree(self.pid)
             if tree:
                 self.peak_kib = max(self.peak_kib, sum(tree.values()))
-                self.largest_kib = max(self.largest_kib, max(tree.values()))
+                self.largest_kib = max(self.largest_kib, *tree.values())
                 self.peak_processes = max(self.peak_processes, len(tree))
             self.stop.wait(0.2)
 
