@@ -9,8 +9,10 @@ every other run):
   ours           site.yml --limit <client>, shipped defaults: the role waits for IFF itself
   ours, no wait  the same with ntp_client_verify=false, then ntpq polled until identity verified
   baseline       ntp_plain.yml --limit <client>, then ntpq polled until the server is sys.peer
-Per-task seconds come from the ansible.posix.profile_tasks callback. Prints numbers; asserts
-nothing. Usage: . scripts/env.sh && python benchmarks/comparison.py [--runs N]
+Per-task seconds come from the ansible.posix.profile_tasks callback (the server's converge too:
+its table lands in the log directory). Connection: podlab's (SSH as a user with sudo and
+pipelining unless TSN_BENCH_CONNECTION=podman). Prints numbers; asserts nothing.
+Usage: . scripts/env.sh && python benchmarks/comparison.py [--runs N]
 """
 
 import argparse
@@ -34,9 +36,9 @@ PROFILE_ENV = {
     'PROFILE_TASKS_TASK_OUTPUT_LIMIT': 'all',
     'PROFILE_TASKS_SORT_ORDER': 'none',
 }
-# Tasks that reach the container (podman exec round trips) take >= 1 s here; controller-only
-# tasks (assert, set_fact, include_vars, skipped tasks) take well under 0.5 s.
-REMOTE_SECONDS = 0.5
+# Tasks that reach the container take >= 0.3 s over SSH (>= 1 s over podman exec); controller-only
+# tasks (assert, set_fact, include_vars, skipped tasks) take well under 0.2 s.
+REMOTE_SECONDS = 0.3
 TASKS_SUM = 'sum of the tasks'
 OVERHEAD = 'ansible-playbook start, between tasks'
 PROFILE_LINE = re.compile(r'^(?P<task>\S.*?) -{2,} (?P<seconds>\d+\.\d+)s\s*$')
@@ -87,7 +89,7 @@ def one_run(number, logdir):
     results = {}
     try:
         lab.up()
-        server_s, _recap, out = lab.converge(limit=lab.server)
+        server_s, _recap, out = lab.converge(env=PROFILE_ENV, limit=lab.server)
         with open(os.path.join(logdir, 'run%d-server.log' % number), 'w') as handle:
             handle.write(out)
         print('run %d: server converge %.1f s (our ntp_server role; not compared); clients in order: %s; '
@@ -103,7 +105,7 @@ def one_run(number, logdir):
             categories = by_category(tasks)
             categories[TASKS_SUM] = sum(seconds for _name, seconds in tasks)
             categories[OVERHEAD] = seconds - categories[TASKS_SUM]
-            results[key] = {'converge': seconds, 'wait': wait, 'uptime': uptime,
+            results[key] = {'converge': seconds, 'wait': wait, 'uptime': uptime, 'memory': lab.memory,
                             'total': None if wait is None else seconds + wait,
                             'tasks': len(tasks), 'remote': sum(1 for _name, t in tasks if t >= REMOTE_SECONDS),
                             'categories': categories, **recap_counts(recap)}
@@ -142,7 +144,7 @@ def main():
     args = parser.parse_args()
     logdir = tempfile.mkdtemp(prefix='tsn-cmp-logs-')
     print('client converge: our ntp_client role (Autokey/IFF) vs a plain ntp install + template (%s)' % BASELINE)
-    print('machine: %s; %s; ansible-playbook logs in %s' % (machine(), podman_platform(), logdir), flush=True)
+    print('machine: %s; %s; ansible-playbook logs in %s' % (machine(), podman_platform('tsn'), logdir), flush=True)
     runs = [one_run(number, logdir) for number in range(1, args.runs + 1)]
 
     print('\nmean (per run) over %d run(s), seconds; each client a fresh container, converged one at a time' % len(runs))
@@ -161,6 +163,11 @@ def main():
         ratios = ['-', '-'] if field == 'wait' else [ratio(runs, 'ours', field), ratio(runs, 'ours_nowait', field)]
         print(head % tuple([title] + cells + ratios))
     print('synced: (1), (2) IFF identity verified (sys.peer, auth ok, VRFY+IFF flags); (3) sys.peer, unauthenticated')
+    print('targets: converge (2)/(3) = %s (target <= 1.5); (2) from the end of converge to IFF-verified: %s s '
+          '(target <= 60 s)' % (ratio(runs, 'ours_nowait', 'converge'), cell([r['ours_nowait']['wait'] for r in runs])))
+    print('peak controller memory per converge (ansible-playbook + children, summed RSS, MiB): %s'
+          % ', '.join('%s %s' % (key, cell([r[key]['memory']['tree_kib'] / 1024.0 for r in runs], '%.0f'))
+                      for key, *_rest in VARIANTS))
 
     print('\nwhere the converge time goes (profile_tasks, mean seconds over the runs)')
     head = '%-46s %8s %8s %8s %10s'

@@ -1,6 +1,16 @@
 """Small podman lab for the benchmarks: containers on a private network, an inventory, a
 playbook run and a poll of each client's ntpd. Only talks to containers it created.
 
+Connection (TSN_BENCH_CONNECTION, default ssh), for the playbook runs that are measured:
+  ssh     as users reach their hosts: sshd in the containers, the non-root user "tsn" with a key made
+          for this lab, site.yml's become through sudo, pipelining on, ControlPersist (Ansible's
+          default ssh_args). The login is set up by molecule/shared/ssh_login.yml, the same
+          playbook molecule/default's prepare step runs, on an image made from timesec-ntp/debian11
+          by ssh_image(): sshd, sudo and a pre-seeded apt cache (lists and the .debs of ntp and
+          iptables), which both sides of a comparison get, so no package download is measured.
+  podman  podman exec as root (ansible_become false), on timesec-ntp/debian11, as before.
+The lab's own probes (ntpq, ps) always use podman exec.
+
 Run the benchmark scripts after `. scripts/env.sh` (scripts/bootstrap.sh installs everything).
 Container and network names are <prefix>-<lab>[-server|-clientN]; the prefix comes from the
 environment variable TSN_BENCH_PREFIX (default: each script's own, e.g. tsn-bench), so that two
@@ -12,11 +22,22 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMAGE = 'timesec-ntp/debian11'
 PREFIX_ENV = 'TSN_BENCH_PREFIX'
+CONNECTION_ENV = 'TSN_BENCH_CONNECTION'
+SSH_LOGIN = os.path.join(REPO, 'molecule', 'shared', 'ssh_login.yml')
+# Packages whose .debs the SSH image keeps in its apt cache: ours (ntp and python3-cryptography, which
+# the roles install; iptables when a lab chooses that firewall) and the baseline's (ntp).
+SEEDED = ['ntp', 'python3-cryptography', 'iptables', 'iptables-persistent']
+# The SSH image is rebuilt when older than this: within apt's cache_valid_time (3600 s, used by the
+# roles and the baseline alike) neither side runs apt-get update.
+SSH_IMAGE_MAX_AGE = 45 * 60
+PODMAN_VARS = {'ansible_connection': 'containers.podman.podman', 'ansible_become': False}
+SSH_ARGS = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes'
 
 sys.path.insert(0, os.path.join(os.environ.get('TSN_COLLECTIONS', ''), ''))
 from ansible_collections.timesec.ntp.plugins.module_utils import ntpq  # noqa: E402
@@ -28,17 +49,117 @@ def sh(*args, check=True, capture=True):
                           stderr=subprocess.STDOUT if capture else None)
 
 
+def bench_prefix(default_prefix='tsn-bench'):
+    return os.environ.get(PREFIX_ENV) or default_prefix
+
+
+def connection():
+    value = os.environ.get(CONNECTION_ENV) or 'ssh'
+    if value not in ('ssh', 'podman'):
+        raise SystemExit('%s is %r: choose ssh or podman' % (CONNECTION_ENV, value))
+    return value
+
+
+def image_age(name):
+    """Seconds since the image was made (None when there is none)."""
+    proc = sh('podman', 'image', 'inspect', '--format', '{{.Created.Unix}}', name, check=False)
+    return time.time() - int(proc.stdout.strip()) if proc.returncode == 0 else None
+
+
+def ssh_image(default_prefix='tsn-bench'):
+    """The image of the SSH mode, <prefix>/debian11-ssh: made (again) when missing or older than
+    SSH_IMAGE_MAX_AGE from timesec-ntp/debian11 with molecule/shared/ssh_login.yml and the .debs
+    of SEEDED in its apt cache; returns its name."""
+    name = '%s/debian11-ssh' % bench_prefix(default_prefix)
+    age = image_age(name)
+    if age is not None and age < SSH_IMAGE_MAX_AGE:
+        return name
+    builder = '%s-imagebuild' % bench_prefix(default_prefix)
+    workdir = tempfile.mkdtemp(prefix=builder + '-')
+    sh('podman', 'rm', '-f', builder, check=False)
+    try:
+        sh('podman', 'run', '-d', '--name', builder, '--hostname', builder, '--systemd=always', IMAGE, '/sbin/init')
+        inventory = os.path.join(workdir, 'inventory.yml')
+        with open(inventory, 'w') as handle:
+            handle.write('all:\n  hosts:\n    %s:\n      ansible_python_interpreter: /usr/bin/python3\n' % builder)
+        playbook(inventory, SSH_LOGIN, ['tsn_ssh_key=%s/id_ed25519' % workdir])
+        sh('podman', 'exec', builder, 'apt-get', 'install', '-y', '--download-only', '--no-install-recommends', *SEEDED)
+        sh('podman', 'exec', builder, 'rm', '-f', '/home/tsn/.ssh/authorized_keys')
+        sh('podman', 'stop', builder)
+        sh('podman', 'commit', '-q', builder, name)
+    finally:
+        sh('podman', 'rm', '-f', builder, check=False)
+        subprocess.run(['rm', '-rf', workdir], check=False)
+    return name
+
+
+def playbook(inventory, path, extra_vars=(), env=None):
+    """Run a playbook that is not measured (set-up); raise with its output when it fails."""
+    cmd = ['ansible-playbook', '-i', inventory, path]
+    for item in extra_vars:
+        cmd += ['-e', item]
+    proc = subprocess.run(cmd, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env=dict(os.environ, **(env or {})), check=False)
+    if proc.returncode != 0:
+        raise RuntimeError('%s failed:\n%s' % (os.path.basename(path), proc.stdout[-4000:]))
+
+
+def process_tree(root):
+    """{pid: RSS in KiB} of root and all its descendants, from /proc."""
+    parents, rss = {}, {}
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % entry) as handle:
+                parents[int(entry)] = int(handle.read().rsplit(')', 1)[1].split()[1])
+            with open('/proc/%s/statm' % entry) as handle:
+                rss[int(entry)] = int(handle.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') // 1024
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    return {pid: rss[pid] for pid in tree if pid in rss}
+
+
+class MemorySampler(threading.Thread):
+    """Peak summed RSS of a process tree (ansible-playbook, its forks, ssh), sampled every 0.2 s."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.peak_kib, self.largest_kib, self.peak_processes = pid, 0, 0, 0
+        self.stop = threading.Event()
+
+    def run(self):
+        while not self.stop.is_set():
+            tree = process_tree(self.pid)
+            if tree:
+                self.peak_kib = max(self.peak_kib, sum(tree.values()))
+                self.largest_kib = max(self.largest_kib, *tree.values())
+                self.peak_processes = max(self.peak_processes, len(tree))
+            self.stop.wait(0.2)
+
+
 class Lab:
-    def __init__(self, name, clients, prefix=None, default_prefix='tsn-bench'):
+    def __init__(self, name, clients, prefix=None, default_prefix='tsn-bench', connection_=None):
         """Containers <prefix>-<name>-server and -client1..N on the network <prefix>-<name>.
 
         prefix: the argument, else $TSN_BENCH_PREFIX, else default_prefix.
+        connection_: ssh or podman (default: $TSN_BENCH_CONNECTION, else ssh).
         """
-        prefix = '%s-%s' % (prefix or os.environ.get(PREFIX_ENV) or default_prefix, name)
+        self.default_prefix = default_prefix
+        prefix = '%s-%s' % (prefix or bench_prefix(default_prefix), name)
         self.net = prefix
         self.server = '%s-server' % prefix
         self.clients = ['%s-client%d' % (prefix, i) for i in range(1, clients + 1)]
         self.dir = tempfile.mkdtemp(prefix=prefix + '-')
+        self.connection = connection_ or connection()
+        self.memory = None
 
     @property
     def hosts(self):
@@ -49,33 +170,61 @@ class Lab:
 
         host_vars: {host: {variable: value}}; lab_vars: {variable: value} for all hosts.
         """
-        host_vars = host_vars or {}
+        host_vars = {host: dict(values) for host, values in (host_vars or {}).items()}
+        image = ssh_image(self.default_prefix) if self.connection == 'ssh' else IMAGE
         self.down()
         sh('podman', 'network', 'create', self.net)
         for name in self.hosts:
             # Never privileged, never CAP_SYS_TIME: ntpd would steer this machine's clock.
             sh('podman', 'run', '-d', '--name', name, '--hostname', name, '--network', self.net,
-               '--cap-add', 'NET_ADMIN', '--systemd=always', IMAGE, '/sbin/init')
+               '--cap-add', 'NET_ADMIN', '--systemd=always', image, '/sbin/init')
+        if self.connection == 'ssh':
+            connection_vars = {'ansible_connection': 'ansible.builtin.ssh', 'ansible_user': 'tsn',
+                               'ansible_ssh_private_key_file': os.path.join(self.dir, 'id_ed25519'),
+                               'ansible_ssh_common_args': SSH_ARGS}
+            for name in self.hosts:
+                host_vars.setdefault(name, {})['ansible_host'] = self.address(name)
+        else:
+            connection_vars = PODMAN_VARS
+        all_vars = dict(connection_vars, ansible_python_interpreter='/usr/bin/python3',
+                        ntp_server_export_dir='%s/iffpar' % self.dir,
+                        ntp_server_crypto_password='Bench-Server-1', ntp_client_crypto_password='Bench-Client-1',
+                        **(lab_vars or {}))
         inventory = os.path.join(self.dir, 'inventory.yml')
         with open(inventory, 'w') as handle:
-            handle.write('all:\n  vars:\n    ansible_connection: containers.podman.podman\n'
-                         '    ansible_python_interpreter: /usr/bin/python3\n    ansible_become: false\n'
-                         '    ntp_server_export_dir: %s/iffpar\n'
-                         '    ntp_server_crypto_password: Bench-Server-1\n'
-                         '    ntp_client_crypto_password: Bench-Client-1\n%s'
+            handle.write('all:\n  vars:\n%s'
                          '  children:\n    ntp_servers:\n      hosts:\n        %s: %s\n'
                          '    ntp_clients:\n      hosts:\n%s'
-                         % (self.dir, ''.join('    %s: %s\n' % (k, json.dumps(v)) for k, v in (lab_vars or {}).items()),
+                         % (''.join('    %s: %s\n' % (k, json.dumps(v)) for k, v in all_vars.items()),
                             self.server, json.dumps(host_vars.get(self.server, {})),
                             ''.join('        %s: %s\n' % (c, json.dumps(host_vars.get(c, {}))) for c in self.clients)))
         self.inventory = inventory
+        if self.connection == 'ssh':
+            # The same login molecule/default's prepare step sets up, with a key for this lab.
+            playbook(inventory, SSH_LOGIN, ['tsn_ssh_key=%s/id_ed25519' % self.dir],
+                     env={'ANSIBLE_FORKS': str(len(self.hosts))})
+
+    def address(self, host):
+        return sh('podman', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
+                  host).stdout.strip()
+
+    def env(self):
+        """Environment of a measured playbook run: pipelining and a ControlPersist socket directory
+        of this lab's own (ssh); nothing extra for podman exec, which has no pipelining."""
+        if self.connection != 'ssh':
+            return {}
+        return {'ANSIBLE_PIPELINING': 'true', 'ANSIBLE_SSH_CONTROL_PATH_DIR': os.path.join(self.dir, 'cp')}
 
     def down(self):
         sh('podman', 'rm', '-f', *self.hosts, check=False)
         sh('podman', 'network', 'rm', self.net, check=False)
 
     def converge(self, extra_vars=(), forks=None, env=None, playbook='timesec.ntp.site', limit=None):
-        """Run site.yml (or another playbook, relative to the repo); return (seconds, recap lines, output)."""
+        """Run site.yml (or another playbook, relative to the repo); return (seconds, recap lines, output).
+
+        self.memory then holds the run's controller memory: peak summed RSS of ansible-playbook and
+        all its children (forks, ssh), the largest single process, the most processes at once (KiB).
+        """
         cmd = ['ansible-playbook', '-i', self.inventory, playbook]
         for item in extra_vars:
             cmd += ['-e', item]
@@ -84,12 +233,19 @@ class Lab:
         if limit:
             cmd += ['--limit', limit]
         start = time.monotonic()
-        proc = subprocess.run(cmd, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              env=dict(os.environ, **(env or {})), check=False)
+        proc = subprocess.Popen(cmd, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env=dict(os.environ, **self.env(), **(env or {})))
+        sampler = MemorySampler(proc.pid)
+        sampler.start()
+        output = proc.communicate()[0]
         seconds = time.monotonic() - start
+        sampler.stop.set()
+        sampler.join()
+        self.memory = {'tree_kib': sampler.peak_kib, 'largest_kib': sampler.largest_kib,
+                       'processes': sampler.peak_processes}
         if proc.returncode != 0:
-            raise RuntimeError('converge failed:\n' + proc.stdout[-4000:])
-        return seconds, [line for line in proc.stdout.splitlines() if ' : ok=' in line], proc.stdout
+            raise RuntimeError('converge failed:\n' + output[-4000:])
+        return seconds, [line for line in output.splitlines() if ' : ok=' in line], output
 
     def status(self, host):
         """The ntp_status_info summary of one host, parsed from ntpq inside its container."""
@@ -127,11 +283,16 @@ class Lab:
         return int(out[0]) if out and out[0].isdigit() else None
 
 
-def podman_platform():
-    """podman's version and the image the containers are made from (id, creation date)."""
+def podman_platform(default_prefix='tsn-bench'):
+    """podman's version, the connection and the image the containers are made from (id, creation date)."""
     version = sh('podman', 'version', '--format', '{{.Client.Version}}').stdout.strip()
-    image = sh('podman', 'image', 'inspect', '--format', '{{.Id}} {{.Created}}', IMAGE).stdout.split()
-    return 'podman %s, image %s (id %s, built %s)' % (version, IMAGE, image[0][:12], image[1])
+    if connection() == 'ssh':
+        name = ssh_image(default_prefix)
+        how = 'SSH as tsn + sudo, pipelining, ControlPersist'
+    else:
+        name, how = IMAGE, 'podman exec as root'
+    image = sh('podman', 'image', 'inspect', '--format', '{{.Id}} {{.Created}}', name).stdout.split()
+    return 'podman %s, connection: %s, image %s (id %s, built %s)' % (version, how, name, image[0][:12], image[1])
 
 
 def machine():

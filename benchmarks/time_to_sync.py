@@ -19,7 +19,8 @@ After one converge (ntp_client_verify=false):
    loop's offset and clk_jitter (ntpd raises hpoll toward maxpoll only while the offset stays
    within 4 x clk_jitter, which needs a clock it can discipline: not in these containers, which
    lack CAP_SYS_TIME), and the server's "rate limited" and "KoD responses" counters.
-Containers: $TSN_BENCH_PREFIX-sync-* (default tsn-bench-sync-*), removed at the end.
+Containers: $TSN_BENCH_PREFIX-sync-* (default tsn-bench-sync-*), removed at the end. The converge uses
+podlab's connection (SSH with sudo and pipelining unless TSN_BENCH_CONNECTION=podman); the probes use podman exec.
 Usage: . scripts/env.sh && python benchmarks/time_to_sync.py [--runs N] [--clients K] [--pause S] [--settle S]
        [--window S]
 """
