@@ -248,14 +248,13 @@ class Lab:
         return seconds, [line for line in output.splitlines() if ' : ok=' in line], output
 
     def status(self, host):
-        """The ntp_status_info summary of one host, parsed from ntpq inside its container."""
-        out = sh('podman', 'exec', host, 'ntpq', '-n', '-c', 'as', check=False).stdout
-        associations = []
-        for row in ntpq.parse_associations(out):
-            rv = sh('podman', 'exec', host, 'ntpq', '-n', '-c', 'rv %s' % row['assid'], check=False).stdout
-            associations.append(ntpq.association_info(row, ntpq.parse_readvars(rv)))
-        rv0 = sh('podman', 'exec', host, 'ntpq', '-n', '-c', 'rv 0', check=False).stdout
-        system = ntpq.system_info(ntpq.parse_readvars(rv0))
+        """The ntp_status_info summary of one host: the module's own ntpq collection, through podman exec."""
+        def run(command):
+            proc = subprocess.run(['podman', 'exec', host, 'ntpq', '-n', '-c', command], check=False, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            return proc.returncode, proc.stdout, proc.stderr
+
+        system, associations = ntpq.collect(run, host)
         return ntpq.summarize(system, associations)
 
     def wait_until(self, hosts, predicate, timeout=400, interval=1.0):

@@ -23,6 +23,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq podman runc debootstrap python3-venv >/dev/null
 fi
 
+# Every container that runs molecule's secretwatch (inotify) takes an inotify instance from the
+# machine-wide limit (128 on Debian 12): about 40 running containers used it up (docs/tooling.md).
+if [ "$(id -u)" = 0 ] && [ "$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 1024)" -lt 1024 ]; then
+  sysctl -q -w fs.inotify.max_user_instances=1024
+fi
+
 # TSN_REQUIREMENTS (default requirements-dev.txt) names the pins; scripts/matrix.sh points it and
 # TSN_VENV at one venv per ansible-core version. The venv is rebuilt when its pins change.
 # A preset TSN_VENV other than the default one, given without TSN_REQUIREMENTS, is used as it is
