@@ -13,7 +13,8 @@ author:
 description:
   - Given every server of the play (inventory order) and one of them, returns that server's plan for
     its IFF group (V(ntp_server_group_name)) - which server's group key is the group's, whether this
-    server receives a copy, which servers of the group it follows - and the reasons the key cannot be shared.
+    server receives a copy, which servers of the group it follows (those before it in inventory order)
+    and at which orphan stratum - and the reasons the plan cannot work.
   - The group key's source is the server named by V(ntp_server_group_key_source); else the first server
     of the group that already has a group key; else the first server of the group, which makes it.
   - Used by the timesec.ntp.ntp_server role before it changes anything.
@@ -22,7 +23,8 @@ options:
   _input:
     description:
       - One mapping per server, in inventory order, with C(name), C(group), C(has_key), C(password)
-        (a token that is equal for equal passwords; never returned) and C(source).
+        (a token that is equal for equal passwords; never returned), C(source) and optionally
+        C(orphan_stratum) (its V(ntp_server_orphan_stratum)).
     type: list
     elements: dict
     required: true
@@ -60,11 +62,20 @@ _value:
       description: Whether this server receives the source's group key.
       type: bool
     peers:
-      description: The other servers of the group, which this one lists as its (Autokey) servers.
+      description:
+        - The servers of the group before this one (inventory order), which this one lists as its
+          (Autokey) servers. A server added at the end changes nothing on the servers before it.
       type: list
       elements: str
+    position:
+      description: The index of this server in its group (0 for the first).
+      type: int
+    orphan_stratum:
+      description:
+        - The orphan stratum of this server, C(orphan_stratum) + RV(_value.position); None without C(orphan_stratum).
+      type: int
     errors:
-      description: Why the group key cannot be shared; empty when it can.
+      description: Why the plan cannot work (the group key cannot be shared, orphan strata); empty when it can.
       type: list
       elements: str
 """

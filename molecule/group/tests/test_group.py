@@ -3,16 +3,22 @@
 (pytest -x stops at the first failure):
 
   test_00  the servers of group A hold one group key (same file, same exported parameters); B its own
-  test_01  with no upstream, group A's servers elect one orphan parent and follow it, authenticated
+  test_01  with no upstream, group A's servers follow their first server (the one orphan parent):
+           each lists only the servers before it and serves as an orphan one stratum above
   test_02  every client authenticates every server of its group (auth ok, IFF + VRFY), one sys.peer
   test_03  failover: ntpd stops on c1's sys.peer; c1 selects another authenticated server within a
            bound derived from the polling; the server starts again and is authenticated again
   test_04  impostor: s3 gets a group key of its own under the same group name (and restarts);
            clients (with a fresh Autokey exchange) never verify it and never select it; logs say why
   test_05  growth and healing in one site.yml run: s4 joins group A (copy of the key), s3 is brought
-           back to the group's key and the run says so; group B is unchanged; clients use all four
+           back to the group's key and the run says so; s1, s2 and group B report changed=0;
+           clients use all four
   test_06  rotation: one run with ntp_server_rotate_iff_key=true; one new key on all of group A;
            every client ends authenticated to every server of its group
+  test_07  a different ntp_server_crypto_password within group A fails before any change, on every
+           server of the group, with a message that names the variable
+  test_08  ntp_server_group_key_source: s2 gets a group key of its own (out of band); a run that
+           names s2 makes that key the group's on every server of group A
 
 Durations are printed and written to $MOLECULE_EPHEMERAL_DIRECTORY/group-times.json, never asserted
 beyond the failover bound the issue asks for.
@@ -122,7 +128,9 @@ def all_verified(client, servers):
     return None
 
 
-def run_site(name, extra_vars=None, inventories=()):
+def run_site(name, extra_vars=None, inventories=(), limit=None, fails=False):
+    """Run site.yml; returns its output and the recap {host: (changed, failed)}. ``fails``: the run
+    must fail (else it must succeed)."""
     argv = ['ansible-playbook', '-i', INVENTORY]
     for inventory in inventories:
         argv += ['-i', inventory]
@@ -132,25 +140,38 @@ def run_site(name, extra_vars=None, inventories=()):
         with os.fdopen(fd, 'w') as handle:
             json.dump(extra_vars, handle)
         argv += ['-e', '@' + path]
+    if limit:
+        argv += ['--limit', limit]
     argv.append('timesec.ntp.site')
     start = time.monotonic()
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1200, check=False)
     with open(os.path.join(EPHEMERAL, 'group-%s.log' % name), 'w') as handle:
         handle.write(proc.stdout)
     record('site.yml ' + name, time.monotonic() - start)
-    recap = {m.group(1): int(m.group(2)) for m in re.finditer(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', proc.stdout, re.M)}
-    assert proc.returncode == 0, proc.stdout[-3000:]
+    recap = {m.group(1): (int(m.group(2)), int(m.group(3))) for m in re.finditer(
+        r'^(\S+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)', proc.stdout, re.M)}
+    if fails:
+        assert proc.returncode != 0, proc.stdout[-3000:]
+    else:
+        assert proc.returncode == 0, proc.stdout[-3000:]
     return proc.stdout, recap
 
 
-def growth_inventory():
-    """s4 joins ntp_servers (and group A); group A's clients use all four servers."""
+def changed(recap):
+    return {host: counts[0] for host, counts in recap.items()}
+
+
+def growth_inventory(name='growth', group_a_vars=None, host_vars=None):
+    """s4 joins ntp_servers (and group A, last); group A's clients use all four servers.
+    ``group_a_vars``/``host_vars``: more variables for group A / for single hosts."""
+    hosts = {S4: {}}
+    hosts.update(host_vars or {})
     data = {'all': {'children': {
         'ntp_servers': {'hosts': {S4: {}}},
-        'group_a': {'hosts': {S4: {}}},
+        'group_a': {'hosts': hosts, 'vars': group_a_vars or {}},
         'clients_a': {'hosts': {c: {'ntp_client_servers': SERVERS_A + [S4]} for c in CLIENTS_A}},
     }}}
-    path = os.path.join(EPHEMERAL, 'group-growth.yml')
+    path = os.path.join(EPHEMERAL, 'group-%s.yml' % name)
     with open(path, 'w') as handle:
         yaml.safe_dump(data, handle)
     return path
@@ -169,18 +190,30 @@ def test_00_one_group_key_per_group():
     assert b_name.startswith('ntpkey_IFFkey_tsn-group-b.') and b_sha != keys[S1][1]
 
 
+def conf_lines(host, pattern):
+    return re.findall(pattern, sh(host, 'cat /etc/ntp.conf'), re.M)
+
+
 def orphans_agree():
+    """s1 is the one orphan parent (stratum 5, refid 127.0.0.1); s2 and s3 follow a server before
+    them, authenticated by IFF, at a higher stratum."""
     states = {s: safe_status(s) for s in SERVERS_A}
-    parents = [s for s, st in states.items() if (st.get('system') or {}).get('stratum') == 5]
-    children = [s for s in SERVERS_A if s not in parents]
-    if len(parents) == 1 and all(states[c]['summary'].get('identity_verified') for c in children):
-        return {s: ((states[s].get('system') or {}).get('stratum'), (states[s].get('system') or {}).get('refid'))
-                for s in SERVERS_A}
+    system = {s: states[s].get('system') or {} for s in SERVERS_A}
+    parents = [s for s in SERVERS_A if system[s].get('refid') == '127.0.0.1']
+    if parents == [S1] and system[S1].get('stratum') == 5 and all(
+            states[c]['summary'].get('identity_verified') and (system[c].get('stratum') or 16) in (6, 7)
+            for c in (S2, S3)):
+        return {s: (system[s].get('stratum'), system[s].get('refid')) for s in SERVERS_A}
     return None
 
 
-def test_01_servers_follow_one_orphan_parent():
-    state, seconds = wait('one orphan parent, the others authenticated to it', orphans_agree, 240)
+def test_01_servers_follow_their_first_server():
+    # Each server lists only the servers before it, and serves as an orphan one stratum above.
+    for index, server in enumerate(SERVERS_A):
+        listed = conf_lines(server, r'^server (\S+) iburst autokey ident %s minpoll 3 maxpoll 4$' % GROUP_A)
+        assert listed == SERVERS_A[:index], (server, listed)
+        assert conf_lines(server, r'^tos orphan (\d+) ') == [str(5 + index)], server
+    state, seconds = wait('s1 the one orphan parent, s2 and s3 authenticated below it', orphans_agree, 240)
     record('orphans agree (after converge)', seconds)
     log('stratum/refid: %s' % state)
 
@@ -238,14 +271,14 @@ cp "$key" /etc/ntp/ && chmod 640 /etc/ntp/"$key" && chgrp ntp /etc/ntp/"$key"
 ln -sfn "$key" /etc/ntp/ntpkey_iffkey_%(group)s
 ln -sfn "$key" /etc/ntp/ntpkey_iffkey_%(host)s
 rm -f /etc/ntp/ntpkey_iffpar_%(group)s*
-systemctl restart ntp
+%(restart)s
 echo "$key"
 '''
 
 
 def test_04_impostor_is_never_verified_or_selected():
     genuine = group_key(S1)[0]
-    fake = sh(S3, IMPOSTOR % {'pw': PASSWORD, 'host': S3, 'group': GROUP_A})
+    fake = sh(S3, IMPOSTOR % {'pw': PASSWORD, 'host': S3, 'group': GROUP_A, 'restart': 'systemctl restart ntp'})
     assert fake != genuine
     log('s3 now holds the impostor key %s (genuine: %s)' % (fake, genuine))
     since = int(time.time())
@@ -284,16 +317,19 @@ def test_04_impostor_is_never_verified_or_selected():
 def test_05_growth_and_healing_in_one_run():
     before = {s: group_key(s) for s in (S1, S2)}
     output, recap = run_site('growth', inventories=[growth_inventory()])
+    recap = changed(recap)
     log('recap: %s' % recap)
     flat = ' '.join(output.split())
     assert "This server's IFF group key for group tsn-group-a" in flat and 'differed from the group' in flat
     for server in (S2, S3, S4):
         assert group_key(server) == before[S1], server
     assert {s: group_key(s) for s in (S1, S2)} == before  # the source and the others kept their key
+    # The servers before s4 keep their key, exports and ntp.conf (s4 comes last): nothing changes on
+    # them; nor on group B.
+    assert recap[S1] == 0 and recap[S2] == 0, recap
     assert recap[B1] == 0 and recap[BC1] == 0, recap
-    # The other servers of group A keep their key and exports; they only gain s4's server line in
-    # ntp.conf and restart ntpd for it (template + handler).
-    assert recap[S1] == 2 and recap[S2] == 2, recap
+    assert conf_lines(S4, r'^server (\S+) iburst autokey') == SERVERS_A
+    assert conf_lines(S4, r'^tos orphan (\d+) ') == ['8']
     start = time.monotonic()
     for client in CLIENTS_A:
         wait('%s: all four verified' % client, lambda c=client: all_verified(c, SERVERS_A + [S4]), 300)
@@ -302,7 +338,7 @@ def test_05_growth_and_healing_in_one_run():
 
 def test_06_rotation_of_the_whole_group():
     old = group_key(S1)
-    output, recap = run_site('rotation', extra_vars={'ntp_server_rotate_iff_key': True}, inventories=[growth_inventory()])
+    recap = changed(run_site('rotation', extra_vars={'ntp_server_rotate_iff_key': True}, inventories=[growth_inventory()])[1])
     log('recap: %s' % recap)
     keys = {s: group_key(s) for s in SERVERS_A + [S4]}
     assert len(set(keys.values())) == 1 and keys[S1] != old, keys
@@ -311,3 +347,46 @@ def test_06_rotation_of_the_whole_group():
         wait('%s: all four verified after rotation' % client, lambda c=client: all_verified(c, SERVERS_A + [S4]), 300)
     wait('%s verified after rotation' % BC1, lambda: all_verified(BC1, [B1]), 300)
     record('clients verified every server after rotation', time.monotonic() - start)
+
+
+def key_state(host):
+    """What a failed run must leave alone: ntp.conf, the key directory and ntpd's start time."""
+    return sh(host, 'sha256sum /etc/ntp.conf; ls -l --full-time /etc/ntp; systemctl show -p ExecMainStartTimestamp ntp')
+
+
+def test_07_different_password_fails_before_any_change():
+    servers = SERVERS_A + [S4]
+    before = {s: key_state(s) for s in servers}
+    inventory = growth_inventory('password', host_vars={S2: {'ntp_server_crypto_password': 'Other-Group-7q'}})
+    output, recap = run_site('password', inventories=[inventory], limit='group_a', fails=True)
+    log('recap: %s' % recap)
+    flat = ' '.join(output.split())
+    assert 'ntp_server_crypto_password differs among the servers of IFF group %s' % GROUP_A in flat, output[-3000:]
+    assert 'Nothing was changed.' in flat
+    assert 'Other-Group-7q' not in output and PASSWORD not in output
+    # Every server of the group stops at the plan, before any change.
+    assert all(recap[s] == (0, 1) for s in servers), recap
+    assert {s: key_state(s) for s in servers} == before
+
+
+def test_08_named_key_source_becomes_the_group_key():
+    # s2 gets a group key of its own (same group, same password), without restarting ntpd.
+    planted = sh(S2, IMPOSTOR % {'pw': PASSWORD, 'host': S2, 'group': GROUP_A, 'restart': ''})
+    named = group_key(S2)
+    assert named[0] == planted and named != group_key(S1)
+    inventory = growth_inventory('named', group_a_vars={'ntp_server_group_key_source': S2})
+    output, recap = run_site('named', inventories=[inventory], limit='group_a')
+    log('recap: %s' % changed(recap))
+    flat = ' '.join(output.split())
+    assert "differed from the group's key on %s (named by ntp_server_group_key_source)" % S2 in flat, output[-3000:]
+    keys = {s: group_key(s) for s in SERVERS_A + [S4]}
+    assert set(keys.values()) == {named}, keys
+    # The servers authenticate each other with the named server's key: s1 the one orphan parent,
+    # s2..s4 verified by IFF below it.
+
+    def verified_below_s1():
+        states = {s: safe_status(s) for s in SERVERS_A + [S4]}
+        return all(states[s]['summary'].get('identity_verified') for s in (S2, S3, S4)) and \
+            (states[S1].get('system') or {}).get('refid') == '127.0.0.1'
+    seconds = wait('group A authenticated with the named key', verified_below_s1, 240)[1]
+    record('servers verified each other with the named key', seconds)
