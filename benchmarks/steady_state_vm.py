@@ -334,7 +334,7 @@ def report(lab, starts, restarts, samples, stamps, t0, t_end, last):
     print('  %-11s %8s %8s %6s' % ('minutes', keys[0], keys[1], 'ratio'))
     span = (t_end - t0) / 60.0
     edge = 0
-    while edge < span:
+    while span - edge > 0.5:  # no bin for a few seconds of rounding
         a, b = t0 + edge * 60, min(t0 + (edge + 10) * 60, t_end)
         values = [per_minute(stamps[key], a, b) for key in keys]
         print('  %-11s %8.2f %8.2f %6s' % ('%d-%d' % (edge, round((b - t0) / 60)), values[0], values[1],
