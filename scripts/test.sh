@@ -42,17 +42,21 @@ stage_galaxy() {
 # ntpd (Autokey needs about a minute) and for podman exec round trips, not on the CPU. Each
 # scenario has its own containers and network; logs are printed whole, in order, when all are done.
 stage_molecule() {
-  local scenario rc=0 logs pids=() names=() i
+  local scenario rc=0 logs names=()
   logs=$(mktemp -d)
   for scenario in ${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}; do
     while [ "$(jobs -rp | wc -l)" -ge "${TSN_MOLECULE_JOBS:-3}" ]; do sleep 2; done
     echo "--- molecule test -s $scenario (started at +$((SECONDS - start)) s)"
     ( s=$SECONDS; molecule test -s "$scenario" > "$logs/$scenario.log" 2>&1; r=$?
-      echo "--- molecule test -s $scenario: rc=$r after $((SECONDS - s)) s" >> "$logs/$scenario.log"; exit $r ) &
-    pids+=($!); names+=("$scenario")
+      echo "--- molecule test -s $scenario: rc=$r after $((SECONDS - s)) s" >> "$logs/$scenario.log"
+      echo "$r" > "$logs/$scenario.rc" ) &
+    names+=("$scenario")
   done
-  for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || { rc=1; echo "--- scenario ${names[$i]} FAILED"; }
+  # Each scenario's own return code, from its file: bash's `wait PID` answered 127 for a job that had
+  # ended while the loop above polled `jobs` (session 5: lifecycle passed, rc=0, yet "FAILED").
+  wait
+  for scenario in "${names[@]}"; do
+    [ "$(cat "$logs/$scenario.rc" 2>/dev/null)" = 0 ] || { rc=1; echo "--- scenario $scenario FAILED"; }
   done
   for scenario in "${names[@]}"; do
     echo "--- log of molecule test -s $scenario"
