@@ -145,6 +145,17 @@ class MemorySampler(threading.Thread):
             self.stop.wait(0.2)
 
 
+def mru_counts(server):
+    """{client address: requests the server has seen from it} from the server's MRU list."""
+    out = sh('podman', 'exec', server, 'ntpq', '-n', '-c', 'mrulist', check=False).stdout
+    counts = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 9 and fields[6].isdigit():
+            counts[fields[-1]] = int(fields[6])
+    return counts
+
+
 class Lab:
     def __init__(self, name, clients, prefix=None, default_prefix='tsn-bench', connection_=None):
         """Containers <prefix>-<name>-server and -client1..N on the network <prefix>-<name>.

@@ -48,7 +48,7 @@ import tempfile
 import threading
 import time
 
-from podlab import REPO, IMAGE, PREFIX_ENV, machine, sh
+from podlab import REPO, IMAGE, PREFIX_ENV, machine, mru_counts, sh
 
 SUBNET = '10.231.77'
 SERVER_IP = SUBNET + '.10'
@@ -260,16 +260,6 @@ def sample(lab, key):
         if line.startswith('packets sent:'):
             result['sent'] = int(line.split(':')[1])
     return result
-
-
-def mru_counts(server):
-    out = sh('podman', 'exec', server, 'ntpq', '-n', '-c', 'mrulist', check=False).stdout
-    counts = {}
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) >= 9 and fields[6].isdigit():
-            counts[fields[-1]] = int(fields[6])
-    return counts
 
 
 def start_capture(lab):

@@ -34,7 +34,7 @@ import subprocess
 import threading
 import time
 
-from podlab import REPO, Lab, machine, podman_platform, sh
+from podlab import REPO, Lab, machine, mru_counts, podman_platform, sh
 
 ROWS = [
     ('old', 'before 0.3.0: minpoll 4, burst 2 s apart, maxdist 1.5',
@@ -89,17 +89,6 @@ def packets_sent(host):
 
 def address(host):
     return sh('podman', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', host).stdout.strip()
-
-
-def mru_counts(server):
-    """{client address: requests the server has seen from it} from the server's MRU list."""
-    out = sh('podman', 'exec', server, 'ntpq', '-n', '-c', 'mrulist', check=False).stdout
-    counts = {}
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) >= 9 and fields[6].isdigit():
-            counts[fields[-1]] = int(fields[6])
-    return counts
 
 
 def sysstats(server):

@@ -228,6 +228,17 @@ def secret_variants(secret):
     return {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]}
 
 
+def logs_containing(paths, secrets):
+    """'<label> in <path>' for every secret ({label: secret}) found, in any of its forms, in a log file."""
+    leaks = []
+    for path in paths:
+        with open(path, errors='replace') as handle:
+            text = handle.read()
+        leaks += ['%s in %s' % (label, path) for label, secret in secrets.items()
+                  if any(v in text for v in secret_variants(secret))]
+    return leaks
+
+
 def files_containing(target, secrets):
     """Files on a container (all of / but /proc, /sys, /dev) that hold any of ``secrets``.
 

@@ -202,12 +202,7 @@ def test_no_secret_in_logs_or_hosts(results):
     if lab.ANSIBLE_LOG and os.path.isfile(lab.ANSIBLE_LOG):
         logs.append(lab.ANSIBLE_LOG)
     assert len(logs) >= len(results), 'expected the output of every case run: %s' % logs
-    leaks = []
-    for path in logs:
-        with open(path, errors='replace') as handle:
-            text = handle.read()
-        leaks += ['%s in %s' % (label, path) for label, secret in secrets.items()
-                  if any(v in text for v in lab.secret_variants(secret))]
+    leaks = lab.logs_containing(logs, secrets)
     assert leaks == [], 'passwords in logs: %s' % leaks
     for name in (SERVER, CLIENT):
         assert lab.files_containing(name, list(secrets.values())) == [], name

@@ -419,12 +419,7 @@ def test_step6_no_secret_in_logs_files_or_journal(life):
     assert 'TASK [timesec.ntp.ntp_common : Template ntp.conf]' in main_log
     logs = [lab.ANSIBLE_LOG] + sorted(glob.glob(os.path.join(lab.LOGS, '*.log')))
     assert len(logs) > 5, 'expected the output of every ansible-playbook run of the tests: %s' % logs
-    leaks = []
-    for path in logs:
-        with open(path, errors='replace') as handle:
-            text = handle.read()
-        leaks += ['%s in %s' % (label, path) for label, secret in secrets.items()
-                  if any(v in text for v in lab.secret_variants(secret))]
+    leaks = lab.logs_containing(logs, secrets)
     # The search finds a password where it is (the scenario's inventory), so an empty result means something.
     with open(os.path.join(INVENTORY, 'group_vars', 'ntp_servers')) as handle:
         assert life.server_password in handle.read()
