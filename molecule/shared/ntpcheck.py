@@ -1,4 +1,4 @@
-"""Helpers for the testinfra suites: read a live ntpd through ntpq and wait for Autokey or NTS.
+"""Helpers for the testinfra suites: read a live ntpd (ntpq) or chronyd (chronyc) and wait for Autokey or NTS.
 
 Shared by every Molecule scenario (each scenario's tests/conftest.py puts this directory
 on sys.path). The ntpq parsing is the collection's own (plugins/module_utils/ntpq.py, the
@@ -12,17 +12,24 @@ import sys
 import time
 
 sys.path.insert(0, os.environ['TSN_COLLECTIONS'])
-from ansible_collections.timesec.ntp.plugins.module_utils import ntpq  # noqa: E402
+from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq  # noqa: E402
+
+# How each daemon is read (as ntp_status_info reads it): the program's command line and the collector.
+READERS = {'ntpd': ('ntpq -n -c %s', ntpq.collect), 'chronyd': ('chronyc -n -c %s', chronyc.collect)}
 
 
 def status(host):
-    """The ntp_status_info view of a host's ntpd: system, associations and summary, read with the
-    module's own code (ntpq.collect) through testinfra. Raises ntpq.NtpqError when ntpd does not answer."""
+    """The ntp_status_info view of a host's ntpd or chronyd (whichever runs there): system,
+    associations and summary, read with the module's own code (ntpq.collect, chronyc.collect)
+    through testinfra. Raises ntpq.NtpqError (chronyc's errors derive from it) when it does not answer."""
+    daemon = 'chronyd' if host.run('pgrep -x chronyd').rc == 0 else 'ntpd'
+    command_line, collect = READERS[daemon]
+
     def run(command):
-        result = host.run('ntpq -n -c %s' % shlex.quote(command))
+        result = host.run(command_line % shlex.quote(command))
         return result.rc, result.stdout, result.stderr
 
-    system, associations = ntpq.collect(run)
+    system, associations = collect(run)
     return {'system': system, 'associations': associations, 'summary': ntpq.summarize(system, associations)}
 
 
