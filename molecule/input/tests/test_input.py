@@ -91,6 +91,14 @@ CASES = [
          ['ntp_client_firewall', 'auto, iptables, nftables, firewalld, ufw, none']),
     Case('server-firewall-missing-no-install', SERVER, {'ntp_server_firewall': 'firewalld', 'ntp_server_firewall_install': False},
          ['firewalld is not installed on this host and ntp_server_firewall_install is false']),
+    # The daemon (ntp_daemon / <role>_daemon): one the platform lacks, one without the scheme, an unknown one.
+    Case('server-daemon-not-on-platform', SERVER, {'ntp_server_daemon': 'ntpsec'},
+         ['ntp_server_daemon (or ntp_daemon) is ntpsec, but the roles set up ntp or chrony on Debian 11']),
+    Case('client-chrony-autokey', CLIENT, {'ntp_client_daemon': 'chrony'},
+         ['ntp_client_daemon (or ntp_daemon) is chrony, which the roles set up with NTS only, not Autokey',
+          'Autokey needs classic ntp 4.2.8']),
+    Case('client-daemon-unknown', CLIENT, {'ntp_client_daemon': 'openntpd'},
+         ['ntp_client_daemon', 'auto, ntp, ntpsec, chrony']),
     # ntpsec: the controller is Debian 12 - check mode, connection local, server and client role.
     Case('ntpsec-localhost-server-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], check=True),
     Case('ntpsec-localhost-client-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], role='ntp_clients', check=True),
