@@ -101,7 +101,7 @@ def test_chrony_command_port_answers_localhost_only():
     assert host.socket('udp://127.0.0.1:323').is_listening
     assert not host.socket('udp://0.0.0.0:323').is_listening
     # from a client: no answer (chronyc gives up: "506 Cannot talk to daemon")
-    remote = get('tsn-nts-chrc13').run('chronyc -n -m "timeout 500" -h %s tracking' % SERVER)
+    remote = get('tsn-nts-chrc13').run('chronyc -n -h %s tracking' % SERVER)
     assert remote.rc != 0 and 'Cannot talk to daemon' in remote.stdout + remote.stderr, remote
 
 
