@@ -211,3 +211,14 @@ def test_certificate_renewal_is_served_and_clients_stay_authenticated():
     # with the certificate unchanged, a run restarts nothing
     again = lab.run_playbook('renew-again', limit=SERVER)
     assert again.rc == 0 and again.recap[SERVER]['changed'] == 0, again.recap
+
+
+def test_status_playbook_reports_chrony_and_ntpsec_clients_alike():
+    run = lab.run_playbook('status', limit='tsn-nts-chrc13,tsn-nts-chrk12,tsn-nts-ntpc13,' + BAD,
+                           playbook='timesec.ntp.status')
+    assert run.rc == 0, run.errors()
+    rows = re.findall(r'"(\S+)\s+(\S+)\s+auth=(\S+)\s+nts name=\S+ cookies=(\d+) ntpd-up=(\d+)s"', run.output)
+    good = [row for row in rows if row[1:3] == ('sys.peer', 'ok') and int(row[3]) > 0 and int(row[4]) > 0]
+    assert len(good) == 3, rows
+    assert [row for row in rows if row[1:4] == ('reject', 'bad', '0')], rows  # the wrong-CA client
+    assert run.output.count('nts=True') == 3 and run.output.count('nts=False') == 1, run.output[-3000:]
