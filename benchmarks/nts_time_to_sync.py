@@ -20,13 +20,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import tempfile
 import threading
 
-from podlab import PODMAN_VARS, REPO, bench_prefix, machine, sh
-
-from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq
+from podlab import PODMAN_VARS, bench_prefix, hosts, machine, ntp, playbook, sh
 
 IMAGE = 'timesec-ntp/debian12'
 # (row, client daemon, server daemon)
@@ -42,7 +39,6 @@ SELECTED = {'chrony': "chronyc -n -c sources 2>/dev/null | grep -q '^^,\\*'",
             'ntpsec': "ntpq -pn 2>/dev/null | grep -q '^\\*'"}
 PROBE = ('t0=$(date +%%s.%%N); %s; systemctl restart %s; i=0; until %s; do i=$((i+1)); [ $i -gt 600 ] && break; '
          'sleep 0.2; done; t1=$(date +%%s.%%N); echo "$t0 $t1"')
-READERS = {'chrony': ('chronyc', chronyc.collect), 'ntpsec': ('ntpq', ntpq.collect)}
 
 
 def names(prefix):
@@ -51,32 +47,15 @@ def names(prefix):
     return servers, clients
 
 
-def summary(host, daemon):
-    program, collect = READERS[daemon]
-
-    def run(command):
-        proc = subprocess.run(['podman', 'exec', host, program, '-n', '-c', command], check=False, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    return ntpq.summarize(*collect(run, host))
-
-
 def up(prefix, servers, clients, workdir):
-    hosts = list(servers.values()) + list(clients.values())
-    down(prefix, hosts)
-    sh('podman', 'network', 'create', prefix)
+    lab_hosts = list(servers.values()) + list(clients.values())
+    hosts.start(lab_hosts, IMAGE, prefix, fresh=True)
     daemons = dict((servers[d], d) for d in servers)
-    daemons.update((clients[row], client) for row, client, _ in PAIRS)
-    for host in hosts:
-        # Never privileged, never CAP_SYS_TIME: the daemons would steer this machine's clock.
-        sh('podman', 'run', '-d', '--name', host, '--hostname', host, '--network', prefix,
-           '--cap-add', 'NET_ADMIN', '--systemd=always', IMAGE, '/sbin/init')
-    for host in hosts:
+    daemons.update((clients[pair[0]], pair[1]) for pair in PAIRS)
+    for host in lab_hosts:
         unit, text = DROPINS[daemons[host]]
-        subprocess.run(['podman', 'exec', '-i', host, 'sh', '-c', 'mkdir -p /etc/systemd/system/%s.service.d && cat > '
-                        '/etc/systemd/system/%s.service.d/container.conf && systemctl daemon-reload' % (unit, unit)],
-                       input=text, text=True, check=True)
+        hosts.sh(host, 'mkdir -p /etc/systemd/system/%s.service.d && cat > /etc/systemd/system/%s.service.d/container.conf'
+                 ' && systemctl daemon-reload' % (unit, unit), stdin=text)
     host_vars = {servers['chrony']: {'ntp_daemon': 'chrony'}}
     for row, client, server in PAIRS:
         host_vars[clients[row]] = {'ntp_client_servers': [servers[server]], 'ntp_daemon': client}
@@ -88,15 +67,7 @@ def up(prefix, servers, clients, workdir):
     path = os.path.join(workdir, 'inventory.json')
     with open(path, 'w') as handle:
         json.dump(inventory, handle)
-    proc = subprocess.run(['ansible-playbook', '-i', path, 'timesec.ntp.site', '--forks', str(len(hosts))], cwd=REPO,
-                          text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError('converge failed:\n' + proc.stdout[-4000:])
-
-
-def down(prefix, hosts):
-    sh('podman', 'rm', '-f', '-t', '1', *hosts, check=False)
-    sh('podman', 'network', 'rm', prefix, check=False)
+    playbook(path, 'timesec.ntp.site', env={'ANSIBLE_FORKS': str(len(lab_hosts))})
 
 
 def probe(host, daemon, forget_cookies):
@@ -114,13 +85,13 @@ def one_run(clients, forget_cookies):
     def measure(row, daemon):
         results[row] = probe(clients[row], daemon, forget_cookies)
 
-    threads = [threading.Thread(target=measure, args=(row, client)) for row, client, _ in PAIRS]
+    threads = [threading.Thread(target=measure, args=pair[:2]) for pair in PAIRS]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    for row, client, _ in PAIRS:
-        if not summary(clients[row], client)['nts']:
+    for row in [pair[0] for pair in PAIRS]:
+        if not ntp.status(clients[row])['summary']['nts']:
             raise RuntimeError('%s (%s): selected, but not NTS-authenticated' % (row, clients[row]))
     return results
 
@@ -136,7 +107,7 @@ def main():
     print('machine: %s; image %s; podman exec as root' % (machine(), IMAGE))
     try:
         up(prefix, servers, clients, workdir)
-        rows = {row: [] for row, _, _ in PAIRS}
+        rows = {pair[0]: [] for pair in PAIRS}
         rows['chrony -> chrony, cookies kept'] = []
         for run in range(1, args.runs + 1):
             fresh = one_run(clients, forget_cookies=True)
@@ -149,11 +120,11 @@ def main():
         print('\nfrom the daemon restart to an NTS-authenticated selected source (%d runs)' % args.runs)
         print('%-32s %8s %8s %8s %10s' % ('client -> server', 'median', 'min', 'max', 'ratio'))
         for row, values in rows.items():
-            print('%-32s %7.1fs %7.1fs %7.1fs %9.2fx' % (row, statistics.median(values), min(values), max(values),
-                                                          statistics.median(values) / base))
+            median = statistics.median(values)
+            print('%-32s %7.1fs %7.1fs %7.1fs %9.2fx' % (row, median, min(values), max(values), median / base))
     finally:
         if not args.keep:
-            down(prefix, list(servers.values()) + list(clients.values()))
+            hosts.remove(list(servers.values()) + list(clients.values()), prefix)
 
 
 if __name__ == '__main__':

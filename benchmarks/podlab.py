@@ -39,14 +39,13 @@ SSH_IMAGE_MAX_AGE = 45 * 60
 PODMAN_VARS = {'ansible_connection': 'containers.podman.podman', 'ansible_become': False}
 SSH_ARGS = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes'
 
-sys.path.insert(0, os.path.join(os.environ.get('TSN_COLLECTIONS', ''), ''))
-from ansible_collections.timesec.ntp.plugins.module_utils import ntpq  # noqa: E402
+# The lab harness (molecule/shared/labkit), shared with the lab command and the scenario tests.
+sys.path.insert(0, os.path.join(REPO, 'molecule', 'shared'))
+from labkit import hosts, ntp  # noqa: E402
+from labkit import playbook as labkit_playbook  # noqa: E402
 
-
-def sh(*args, check=True, capture=True):
-    return subprocess.run(args, check=check, text=True,
-                          stdout=subprocess.PIPE if capture else None,
-                          stderr=subprocess.STDOUT if capture else None)
+# sh(*argv): a command on the controller, stdout and stderr together (the benchmarks' shorthand)
+sh = hosts.local
 
 
 def bench_prefix(default_prefix='tsn-bench'):
@@ -95,13 +94,10 @@ def ssh_image(default_prefix='tsn-bench'):
 
 def playbook(inventory, path, extra_vars=(), env=None):
     """Run a playbook that is not measured (set-up); raise with its output when it fails."""
-    cmd = ['ansible-playbook', '-i', inventory, path]
-    for item in extra_vars:
-        cmd += ['-e', item]
-    proc = subprocess.run(cmd, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          env=dict(os.environ, **(env or {})), check=False)
-    if proc.returncode != 0:
-        raise RuntimeError('%s failed:\n%s' % (os.path.basename(path), proc.stdout[-4000:]))
+    run = labkit_playbook.run(os.path.basename(path), labkit_playbook.argv(path, [inventory], extra_vars=extra_vars),
+                              cwd=REPO, env=env)
+    if run.rc != 0:
+        raise RuntimeError('%s failed:\n%s' % (os.path.basename(path), run.output[-4000:]))
 
 
 def process_tree(root):
@@ -144,6 +140,10 @@ class MemorySampler(threading.Thread):
                 self.peak_processes = max(self.peak_processes, len(tree))
             self.stop.wait(0.2)
 
+    def done(self):
+        self.stop.set()
+        self.join()
+
 
 def mru_counts(server):
     """{client address: requests the server has seen from it} from the server's MRU list."""
@@ -183,12 +183,7 @@ class Lab:
         """
         host_vars = {host: dict(values) for host, values in (host_vars or {}).items()}
         image = ssh_image(self.default_prefix) if self.connection == 'ssh' else IMAGE
-        self.down()
-        sh('podman', 'network', 'create', self.net)
-        for name in self.hosts:
-            # Never privileged, never CAP_SYS_TIME: ntpd would steer this machine's clock.
-            sh('podman', 'run', '-d', '--name', name, '--hostname', name, '--network', self.net,
-               '--cap-add', 'NET_ADMIN', '--systemd=always', image, '/sbin/init')
+        hosts.start(self.hosts, image, self.net, fresh=True)
         if self.connection == 'ssh':
             connection_vars = {'ansible_connection': 'ansible.builtin.ssh', 'ansible_user': 'tsn',
                                'ansible_ssh_private_key_file': os.path.join(self.dir, 'id_ed25519'),
@@ -216,8 +211,7 @@ class Lab:
                      env={'ANSIBLE_FORKS': str(len(self.hosts))})
 
     def address(self, host):
-        return sh('podman', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}',
-                  host).stdout.strip()
+        return hosts.address(host)
 
     def env(self):
         """Environment of a measured playbook run: pipelining and a ControlPersist socket directory
@@ -227,8 +221,7 @@ class Lab:
         return {'ANSIBLE_PIPELINING': 'true', 'ANSIBLE_SSH_CONTROL_PATH_DIR': os.path.join(self.dir, 'cp')}
 
     def down(self):
-        sh('podman', 'rm', '-f', *self.hosts, check=False)
-        sh('podman', 'network', 'rm', self.net, check=False)
+        hosts.remove(self.hosts, self.net)
 
     def converge(self, extra_vars=(), forks=None, env=None, playbook='timesec.ntp.site', limit=None):
         """Run site.yml (or another playbook, relative to the repo); return (seconds, recap lines, output).
@@ -236,44 +229,33 @@ class Lab:
         self.memory then holds the run's controller memory: peak summed RSS of ansible-playbook and
         all its children (forks, ssh), the largest single process, the most processes at once (KiB).
         """
-        cmd = ['ansible-playbook', '-i', self.inventory, playbook]
-        for item in extra_vars:
-            cmd += ['-e', item]
-        if forks:
-            cmd += ['--forks', str(forks)]
-        if limit:
-            cmd += ['--limit', limit]
-        start = time.monotonic()
-        proc = subprocess.Popen(cmd, cwd=REPO, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                env=dict(os.environ, **self.env(), **(env or {})))
-        sampler = MemorySampler(proc.pid)
-        sampler.start()
-        output = proc.communicate()[0]
-        seconds = time.monotonic() - start
-        sampler.stop.set()
-        sampler.join()
+        samplers = []
+
+        def watch(pid):
+            samplers.append(MemorySampler(pid))
+            samplers[0].start()
+            return samplers[0]
+
+        command = labkit_playbook.argv(playbook, [self.inventory], limit=limit, extra_vars=extra_vars, forks=forks)
+        run = labkit_playbook.run('converge', command, cwd=REPO, env=dict(self.env(), **(env or {})), watch=watch)
+        seconds, output = run.seconds, run.output
+        sampler = samplers[0]
         self.memory = {'tree_kib': sampler.peak_kib, 'largest_kib': sampler.largest_kib,
                        'processes': sampler.peak_processes}
-        if proc.returncode != 0:
+        if run.rc != 0:
             raise RuntimeError('converge failed:\n' + output[-4000:])
         return seconds, [line for line in output.splitlines() if ' : ok=' in line], output
 
     def status(self, host):
-        """The ntp_status_info summary of one host: the module's own ntpq collection, through podman exec."""
-        def run(command):
-            proc = subprocess.run(['podman', 'exec', host, 'ntpq', '-n', '-c', command], check=False, text=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            return proc.returncode, proc.stdout, proc.stderr
+        """The ntp_status_info summary of one host: the collection's own readers, through podman exec."""
+        return ntp.status(host)['summary']
 
-        system, associations = ntpq.collect(run, host)
-        return ntpq.summarize(system, associations)
-
-    def wait_until(self, hosts, predicate, timeout=400, interval=1.0):
+    def wait_until(self, names, predicate, timeout=400, interval=1.0):
         """Seconds from now until predicate(status summary) holds on each host (None = timed out)."""
         start = time.monotonic()
         done = {}
-        while len(done) < len(hosts) and time.monotonic() - start < timeout:
-            for host in hosts:
+        while len(done) < len(names) and time.monotonic() - start < timeout:
+            for host in names:
                 if host not in done:
                     try:
                         if predicate(self.status(host)):
@@ -281,7 +263,7 @@ class Lab:
                     except Exception:  # ntpq not answering yet
                         pass
             time.sleep(interval)
-        return {host: done.get(host) for host in hosts}
+        return {host: done.get(host) for host in names}
 
     def wait_authenticated(self, timeout=400, interval=1.0):
         """Seconds from now until each client's identity is verified (None = timed out)."""

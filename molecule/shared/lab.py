@@ -1,4 +1,5 @@
-"""The scenarios' lab harness: run ansible-playbook the way the scenario does, read hosts.
+"""The scenarios' side of the lab harness (molecule/shared/labkit): run ansible-playbook the way the
+scenario does, read hosts.
 
 Used by the lifecycle and input scenarios' tests (molecule/<scenario>/tests/conftest.py puts
 molecule/shared on sys.path); the ntpq side is ntpcheck.py, on the collection's own parsers.
@@ -12,9 +13,7 @@ ansible-playbook only through vars files (-e @file, mode 0600, under WORK), neve
 import hashlib
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import time
 
@@ -22,6 +21,9 @@ import yaml
 
 sys.path.insert(0, os.environ['TSN_COLLECTIONS'])  # the collection's own parsers, as in molecule/shared/ntpcheck.py
 from ansible_collections.timesec.ntp.plugins.module_utils import autokey  # noqa: E402
+from labkit import hosts  # noqa: E402
+from labkit import ntp as labkit_ntp  # noqa: E402
+from labkit import playbook as labkit_playbook  # noqa: E402
 
 SCENARIO = os.environ.get('MOLECULE_SCENARIO_NAME', 'lab')
 EPHEMERAL = os.environ['MOLECULE_EPHEMERAL_DIRECTORY']
@@ -36,11 +38,6 @@ EXPORT_DIR = os.path.join(EPHEMERAL, 'ntp_iffpar')
 KEYSDIR = '/etc/ntp'
 PLAYBOOK = 'timesec.ntp.site'
 DEB12_IMAGE = 'timesec-ntp/debian12'
-
-RECAP_RE = re.compile(
-    r'^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)\s+'
-    r'failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)\s+rescued=(?P<rescued>\d+)\s+ignored=(?P<ignored>\d+)',
-    re.MULTILINE)
 
 _counter = [0]
 
@@ -62,77 +59,26 @@ def write_secret_file(path, data):
     return path
 
 
-class Run:
-    """One ansible-playbook run: return code, output, duration and the PLAY RECAP per host."""
-
-    def __init__(self, name, argv, rc, output, seconds, logfile):
-        self.name, self.argv, self.rc, self.output, self.seconds, self.logfile = name, argv, rc, output, seconds, logfile
-        self.recap = {m.group('host'): {k: int(v) for k, v in m.groupdict().items() if k != 'host'}
-                      for m in RECAP_RE.finditer(output)}
-        self.flat = ' '.join(output.split())
-
-    def says(self, text):
-        """Whether the output holds ``text`` (whitespace-insensitive)."""
-        return ' '.join(text.split()) in self.flat
-
-    def errors(self, limit=6):
-        """The [ERROR] / fatal lines, for assertion messages."""
-        lines = [line.strip()[:400] for line in self.output.splitlines()
-                 if line.startswith('[ERROR]') or line.startswith('fatal:')]
-        return lines[-limit:] or ['(no error lines; see %s)' % self.logfile]
-
-    def __repr__(self):
-        return 'Run(%s rc=%s %.0fs recap=%s log=%s)' % (self.name, self.rc, self.seconds, self.recap, self.logfile)
-
-
 def run_playbook(name, limit=None, extra_vars=None, inventories=(INVENTORY,), check=False, timeout=900, playbook=PLAYBOOK):
     """Run site.yml (or ``playbook``) like the scenario's converge (same config, inventory and environment)."""
     _counter[0] += 1
     tag = '%02d-%s' % (_counter[0], name)
-    os.makedirs(LOGS, exist_ok=True)
-    argv = ['ansible-playbook']
-    for inventory in inventories:
-        argv += ['-i', inventory]
-    if limit:
-        argv += ['--limit', limit]
-    if check:
-        argv.append('--check')
-    if extra_vars:
-        argv += ['-e', '@' + write_secret_file(os.path.join(WORK, 'vars', tag + '.json'), extra_vars)]
-    argv.append(playbook)
-    logfile = os.path.join(LOGS, tag + '.log')
-    start = time.monotonic()
-    try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              timeout=timeout, text=True, errors='replace', check=False)
-        rc, output = proc.returncode, proc.stdout
-    except subprocess.TimeoutExpired as exc:
-        rc, output = -1, (exc.stdout or b'').decode(errors='replace') + '\n[lab] TIMEOUT after %s s\n' % timeout
-    seconds = time.monotonic() - start
-    with open(logfile, 'w') as handle:
-        handle.write('# ' + ' '.join(argv) + '\n' + output)
-    run = Run(tag, argv, rc, output, seconds, logfile)
-    log('%s: rc=%s in %.0f s, recap %s' % (tag, rc, seconds, run.recap))
+    extra = ['@' + write_secret_file(os.path.join(WORK, 'vars', tag + '.json'), extra_vars)] if extra_vars else []
+    command = labkit_playbook.argv(playbook, inventories, limit=limit, check=check, extra_vars=extra)
+    run = labkit_playbook.run(tag, command, timeout=timeout, logfile=os.path.join(LOGS, tag + '.log'))
+    log('%s: rc=%s in %.0f s, recap %s' % (tag, run.rc, run.seconds, run.recap))
     return run
 
 
 # --- commands on the hosts ------------------------------------------------------------------------
 
-def sh(target, script, stdin=None, check=True, timeout=120):
-    """Run ``sh -c script`` on a container (podman exec) or on the controller (target 'localhost')."""
-    if target == 'localhost':
-        argv = ['sh', '-c', script]
-    else:
-        argv = ['podman', 'exec'] + (['-i'] if stdin is not None else []) + [target, 'sh', '-c', script]
-    proc = subprocess.run(argv, input=stdin if stdin is not None else '', stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, timeout=timeout, errors='replace', check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError('%s on %s: rc=%s %s' % (script[:80], target, proc.returncode, proc.stderr[-300:]))
-    return proc
+sh, out, out_local = hosts.sh, hosts.out, hosts.out_local
+restart_container, image_exists = hosts.restart_container, hosts.image_exists
 
 
-def out(target, script):
-    return sh(target, script).stdout.strip()
+def wait_for(what, predicate, timeout, interval=2):
+    """Poll ``predicate()`` until it returns a true value; returns (value, elapsed, satisfied)."""
+    return labkit_ntp.wait_for(what, predicate, timeout, interval, log=log)
 
 
 def ntpd_pid(target):
@@ -187,40 +133,6 @@ def snapshot(target, extra_paths=()):
 
 def journal_since(target, since, unit='ntp'):
     return sh(target, 'journalctl -u %s --no-pager -o cat --since @%d' % (unit, int(since)), check=False).stdout
-
-
-def wait_for(what, predicate, timeout, interval=2):
-    """Poll ``predicate()`` until it returns a true value; returns (value, elapsed, satisfied)."""
-    start = time.monotonic()
-    while True:
-        try:
-            value = predicate()
-        except (AssertionError, subprocess.SubprocessError):
-            value = None
-        elapsed = time.monotonic() - start
-        if value:
-            return value, elapsed, True
-        if elapsed > timeout:
-            log('%s: not reached after %.0f s' % (what, elapsed))
-            return value, elapsed, False
-        time.sleep(interval)
-
-
-def restart_container(name):
-    """podman stop + start of a molecule container (its systemd then starts the enabled units)."""
-    before = out_local(['podman', 'inspect', '-f', '{{.State.StartedAt}}', name])
-    subprocess.run(['podman', 'stop', name], check=True, stdout=subprocess.DEVNULL, timeout=120)
-    subprocess.run(['podman', 'start', name], check=True, stdout=subprocess.DEVNULL, timeout=120)
-    after = out_local(['podman', 'inspect', '-f', '{{.State.StartedAt}}', name])
-    return before, after
-
-
-def out_local(argv):
-    return subprocess.run(argv, check=True, stdout=subprocess.PIPE, text=True, timeout=120).stdout.strip()
-
-
-def image_exists(image):
-    return subprocess.run(['podman', 'image', 'exists', image], check=False).returncode == 0
 
 
 def secret_variants(secret):

@@ -6,31 +6,22 @@ code behind ntp_status_info), imported from the collections tree that scripts/en
 """
 
 import json
-import os
-import shlex
-import sys
 import time
 
-sys.path.insert(0, os.environ['TSN_COLLECTIONS'])
-from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq  # noqa: E402
-
-# How each daemon is read (as ntp_status_info reads it): the program's command line and the collector.
-READERS = {'ntpd': ('ntpq -n -c %s', ntpq.collect), 'chronyd': ('chronyc -n -c %s', chronyc.collect)}
+from labkit import ntp as labkit_ntp
+from labkit.ntp import ntpq
 
 
 def status(host):
     """The ntp_status_info view of a host's ntpd or chronyd (whichever runs there): system,
-    associations and summary, read with the module's own code (ntpq.collect, chronyc.collect)
-    through testinfra. Raises ntpq.NtpqError (chronyc's errors derive from it) when it does not answer."""
-    daemon = 'chronyd' if host.run('pgrep -x chronyd').rc == 0 else 'ntpd'
-    command_line, collect = READERS[daemon]
-
-    def run(command):
-        result = host.run(command_line % shlex.quote(command))
+    associations and summary, read with the module's own code (labkit.ntp.read: ntpq.collect,
+    chronyc.collect) through testinfra. Raises ntpq.NtpqError (chronyc's errors derive from it) when it
+    does not answer."""
+    def run(script):
+        result = host.run(script)
         return result.rc, result.stdout, result.stderr
 
-    system, associations = collect(run)
-    return {'system': system, 'associations': associations, 'summary': ntpq.summarize(system, associations)}
+    return labkit_ntp.read(run)
 
 
 def wait_authenticated(host, timeout=120, interval=4, key='identity_verified'):
