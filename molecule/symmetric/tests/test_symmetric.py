@@ -1,0 +1,142 @@
+"""Symmetric keys on classic ntpd 4.2.8 (Debian 11) and ntpsec 1.2.2 (Debian 12), one site.yml run.
+
+Each client uses both servers with its own key, so both directions ntpd<->ntpsec are proven by the
+daemons' own ntpq (auth ok, the client's key ID, reach). The key files hold exactly the keys each
+host may know; no key value is in the -vvv --diff log or a journal; a client given a wrong key
+never syncs and reports auth bad. Waits are bounded and end as soon as the state is there.
+"""
+
+import json
+import os
+
+import pytest
+import testinfra
+
+import lab
+from ntpcheck import status, wait_state
+
+SERVERS = {'tsn-sym-srv11': 'ntp', 'tsn-sym-srv12': 'ntpsec'}
+CLIENTS = {'tsn-sym-cli11': 'ntp', 'tsn-sym-cli12': 'ntpsec'}
+KEYS_FILE = {'ntp': '/etc/ntp.keys', 'ntpsec': '/etc/ntpsec/ntp.keys'}
+CONF = {'ntp': '/etc/ntp.conf', 'ntpsec': '/etc/ntpsec/ntp.conf'}
+STORE = os.path.join(lab.EPHEMERAL, 'symmetric-keys', 'keys.json')
+WRONG = 'tsn-sym-cli12'
+
+
+def get(name):
+    return testinfra.get_host('podman://' + name)
+
+
+@pytest.fixture(scope='module')
+def store():
+    with open(STORE) as handle:
+        return json.load(handle)['keys']
+
+
+def key_lines(host, daemon):
+    return sorted(line for line in host.file(KEYS_FILE[daemon]).content_string.splitlines()
+                  if line.strip() and not line.startswith('#'))
+
+
+def line_of(entry):
+    return '%d %s %s' % (entry['id'], entry['type'], entry['value'])
+
+
+def test_store_has_one_key_per_client(store):
+    assert sorted(store) == sorted(CLIENTS)
+    assert sorted(entry['id'] for entry in store.values()) == [1, 2]
+    assert {entry['type'] for entry in store.values()} == {'AES128CMAC'}
+    assert oct(os.stat(os.path.dirname(STORE)).st_mode & 0o777) == '0o700'
+    assert oct(os.stat(STORE).st_mode & 0o777) == '0o600'
+
+
+@pytest.mark.parametrize('name', sorted(SERVERS) + sorted(CLIENTS))
+def test_keys_file_holds_only_its_keys(name, store):
+    daemon = dict(SERVERS, **CLIENTS)[name]
+    host = get(name)
+    keys = host.file(KEYS_FILE[daemon])
+    assert (keys.user, keys.group, keys.mode) == ('root', daemon, 0o640)
+    conf = host.file(CONF[daemon]).content_string
+    if name in SERVERS:
+        expected = sorted(line_of(entry) for entry in store.values())
+        assert '\ntrustedkey 1 2\n' in conf, conf
+    else:
+        expected = [line_of(store[name])]
+        key_id = store[name]['id']
+        assert '\ntrustedkey %d\n' % key_id in conf, conf
+        for server in SERVERS:
+            assert '\nserver %s iburst key %d minpoll 4 maxpoll 6\n' % (server, key_id) in conf, conf
+    assert '\nkeys %s\n' % KEYS_FILE[daemon] in conf
+    assert key_lines(host, daemon) == expected
+
+
+@pytest.mark.parametrize('name', sorted(CLIENTS))
+def test_client_authenticated_by_both_servers(name, store):
+    """Both associations (the ntpd and the ntpsec server) pass with the client's key, one is sys.peer."""
+    key_id = store[name]['id']
+
+    def both_ok(state):
+        assocs = state.get('associations', [])
+        return (state['summary'].get('symmetric') and len(assocs) == 2
+                and all(a['auth'] == 'ok' and a['reach'] == 'yes' and a['key_id'] == key_id and a['symmetric']
+                        for a in assocs))
+
+    state, elapsed, ok = wait_state(get(name), both_ok, timeout=120)
+    assert ok, state
+    assert state['summary']['authenticated'] and state['summary']['synchronized'], state['summary']
+    assert state['summary']['key_id'] == key_id
+    lab.log('%s: both servers authenticated with key %d after %.0f s more' % (name, key_id, elapsed))
+
+
+@pytest.mark.parametrize('name', sorted(SERVERS))
+def test_server_serves_and_refuses_nothing_authenticated(name):
+    """The servers answered the clients' authenticated requests without an authentication failure."""
+    host = get(name)
+    stats = host.check_output('ntpq -n -c sysstats')
+    failed = [line for line in stats.splitlines() if line.startswith('authentication failed')]
+    assert failed and failed[0].split()[2] == '0', stats
+
+
+def test_no_key_in_logs_or_journals(store):
+    secrets = {'key %s' % name: entry['value'] for name, entry in store.items()}
+    assert lab.ANSIBLE_LOG and os.path.isfile(lab.ANSIBLE_LOG), 'ANSIBLE_LOG_PATH is not set to a file'
+    with open(lab.ANSIBLE_LOG, errors='replace') as handle:
+        log = handle.read()
+    assert 'AnsiballZ_ntp_symmetric_key.py' in log, 'the log does not show -vvv module transfers'
+    assert '--- before' in log, 'the log holds no diff (ANSIBLE_DIFF_ALWAYS not in effect)'
+    assert 'TASK [timesec.ntp.ntp_common : Write the symmetric keys file]' in log
+    assert lab.logs_containing([lab.ANSIBLE_LOG], secrets) == []
+    for name in list(SERVERS) + list(CLIENTS):
+        journal = lab.sh(name, 'journalctl --no-pager -o cat | grep -cF -f /dev/stdin',
+                         stdin='\n'.join(secrets.values()) + '\n', check=False)
+        assert journal.stdout.strip() == '0', '%s: key in the journal' % name
+    # On each client the keys appear only in its keys file, and never the other client's key.
+    for name, daemon in CLIENTS.items():
+        assert lab.files_containing(name, [store[name]['value']]) == [KEYS_FILE[daemon]]
+        others = [entry['value'] for other, entry in store.items() if other != name]
+        assert lab.files_containing(name, others) == []
+
+
+def test_wrong_key_never_syncs_and_reports_auth_bad(store):
+    """The client's key file gets another value for its key ID: both servers answer with crypto-NAKs."""
+    host = get(WRONG)
+    entry = dict(store[WRONG], value='00' * 16)
+    lab.sh(WRONG, 'cat > /etc/ntpsec/ntp.keys && systemctl restart ntpsec', stdin=line_of(entry) + '\n')
+
+    def all_bad(state):
+        assocs = state.get('associations', [])
+        return len(assocs) == 2 and all(a['auth'] == 'bad' and a['key_id'] == entry['id'] for a in assocs)
+
+    state, elapsed, ok = wait_state(host, all_bad, timeout=60)
+    assert ok, state
+    # Watch as long again as an authenticated client needed: never a system peer, never synchronised.
+    seen = []
+
+    def synced(current):
+        seen.append((current['summary'].get('synchronized'), current.get('peer') is not None))
+        return current['summary'].get('synchronized') or current.get('peer') is not None
+
+    state, _elapsed, got_peer = wait_state(host, synced, timeout=40)
+    assert not got_peer, state
+    assert len(seen) > 5
+    assert not status(host)['summary']['authenticated']

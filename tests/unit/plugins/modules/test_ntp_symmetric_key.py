@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ntp_symmetric_key: keys made once, IDs kept, check mode writes nothing, no value in the result."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ansible_collections.timesec.ntp.plugins.module_utils import symmetric
+from ansible_collections.timesec.ntp.plugins.modules import ntp_symmetric_key
+from ansible_collections.timesec.ntp.tests.unit.utils import run_module
+
+
+@pytest.fixture(autouse=True)
+def _exits(module_exits):
+    pass
+
+
+def store(path):
+    with open(os.path.join(path, 'keys.json')) as handle:
+        return json.load(handle)['keys']
+
+
+def values_in(result, keys):
+    text = json.dumps(result)
+    return [name for name, entry in keys.items() if entry['value'] in text]
+
+
+def test_make_keep_rotate(tmp_path):
+    path = str(tmp_path / 'store')
+    args = {'path': path, 'names': ['c1', 'c2']}
+
+    check = run_module(ntp_symmetric_key, args, check_mode=True)
+    assert check['changed'] and check['created'] == ['c1', 'c2'] and not os.path.exists(path)
+
+    first = run_module(ntp_symmetric_key, args)
+    keys = store(path)
+    assert first['changed'] and first['key_ids'] == {'c1': {'id': 1, 'type': 'AES128CMAC'},
+                                                     'c2': {'id': 2, 'type': 'AES128CMAC'}}
+    assert oct(os.stat(path).st_mode & 0o777) == '0o700'
+    assert values_in(first, keys) == []
+
+    again = run_module(ntp_symmetric_key, dict(args, names=['c2', 'c1', 'c3']))
+    assert again['created'] == ['c3'] and again['key_ids']['c3']['id'] == 3
+    assert {name: store(path)[name] for name in keys} == keys
+
+    check = run_module(ntp_symmetric_key, dict(args, rotate=['c1']), check_mode=True)
+    assert check['changed'] and check['replaced'] == ['c1'] and store(path)['c1'] == keys['c1']
+
+    rotated = run_module(ntp_symmetric_key, dict(args, rotate=['c1']))
+    after = store(path)
+    assert rotated['replaced'] == ['c1'] and after['c1']['id'] == 1 and after['c1']['value'] != keys['c1']['value']
+    assert after['c2'] == keys['c2']
+
+    same = run_module(ntp_symmetric_key, args)
+    assert not same['changed'] and same['created'] == same['replaced'] == []
+
+
+def test_digest_change_keeps_the_id(tmp_path):
+    path = str(tmp_path)
+    run_module(ntp_symmetric_key, {'path': path, 'names': ['c1'], 'digest': 'SHA1'})
+    result = run_module(ntp_symmetric_key, {'path': path, 'names': ['c1']})
+    assert result['replaced'] == ['c1'] and store(path)['c1']['type'] == 'AES128CMAC' and store(path)['c1']['id'] == 1
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'names': ['bad name']}, 'key name'),
+    ({'names': ['c1'], 'rotate': ['../x']}, 'key name'),
+])
+def test_bad_input_changes_nothing(tmp_path, args, message):
+    result = run_module(ntp_symmetric_key, dict(args, path=str(tmp_path)))
+    assert result['failed'] and message in result['msg'] and os.listdir(str(tmp_path)) == []
+
+
+def test_broken_store_is_not_overwritten(tmp_path):
+    (tmp_path / 'keys.json').write_text('{"keys": 1}')
+    result = run_module(ntp_symmetric_key, {'path': str(tmp_path), 'names': ['c1']})
+    assert result['failed'] and 'no "keys" mapping' in result['msg']
+    assert (tmp_path / 'keys.json').read_text() == '{"keys": 1}'
+    assert symmetric.STORE_FILE in os.listdir(str(tmp_path))
