@@ -13,6 +13,8 @@ author:
 description:
   - Reads the keys named in the terms from the key store that the module timesec.ntp.ntp_symmetric_key
     keeps (C(<path>/keys.json)) and returns them with their values, for a keys file template.
+  - By default the I(active) key of each name (the new one while it is rotated), as a client holds it; with
+    O(all) every key of each name (both during a rotation), as a server holds them.
   - Read only; a name without a key fails. The values are secrets - use the lookup only in tasks with
     C(no_log) (a template task with C(no_log) also hides its diff).
 options:
@@ -25,6 +27,10 @@ options:
     description: The key store directory.
     type: str
     required: true
+  all:
+    description: Return every key of each name (the old and the new one during a rotation), not only the active one.
+    type: bool
+    default: false
 """
 
 EXAMPLES = r"""
@@ -39,7 +45,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: One mapping per name, in the order of the terms.
+  description: One mapping per key, in the order of the terms (with O(all), a rotated name's old key first).
   type: list
   elements: dict
   contains:
@@ -82,7 +88,9 @@ class LookupModule(LookupBase):
             if name not in keys:
                 raise AnsibleLookupError('no symmetric key %s in %s: the ntp_server role makes the keys of its clients '
                                          '(run it on their servers first)' % (name, symmetric.store_path(path)))
-            entry = dict(keys[name], name=name)
-            entry['line'] = symmetric.keys_file_lines([entry])[0]
-            results.append(entry)
+            chosen = symmetric.generations(keys[name]) if self.get_option('all') else [symmetric.active(keys[name])]
+            for key in chosen:
+                entry = {'name': name, 'id': key['id'], 'type': key['type'], 'value': key['value']}
+                entry['line'] = symmetric.keys_file_lines([entry])[0]
+                results.append(entry)
         return results

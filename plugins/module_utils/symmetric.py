@@ -4,10 +4,15 @@
 """The controller-side store of NTP symmetric keys (docs/symmetric.md).
 
 One JSON file, ``keys.json``, in a directory of mode 0700, itself mode 0600:
-``{"keys": {NAME: {"id": ID, "type": DIGEST, "value": HEX}}}``. A key name is a client's
-inventory name (one key per client) or the name of a shared group key. IDs are allocated once
-(the lowest free one from 1) and never change while the key exists, so ntp.conf's ``key N`` and
-``trustedkey`` lines stay the same across runs. Values come from ``secrets.token_hex``.
+``{"keys": {NAME: {"id": ID, "type": DIGEST, "value": HEX[, "next": {"id", "type", "value"}]}}}``.
+A key name is a client's inventory name (one key per client) or the name of a shared group key.
+IDs are allocated once (the lowest free one from 1) and never change while the key exists, so
+ntp.conf's ``key N`` and ``trustedkey`` lines stay the same across runs. Values come from
+``secrets.token_hex``.
+
+Rotation without an outage (``plan``): a run that rotates a name adds ``next``, a new key under a
+new ID; servers then hold and trust both, clients use the *active* key (``next`` when there is
+one). The next run that does not rotate that name promotes ``next`` (the old key is gone).
 
 Used by the module ntp_symmetric_key (which makes keys, under a lock) and the lookup
 ntp_symmetric_key (which only reads them). ``keys_file_lines`` writes the lines of a keys file
@@ -75,8 +80,18 @@ def _check_entry(name, entry):
                          'length}' % (name, MAX_KEY_ID, ', '.join(DIGESTS)))
 
 
+def generations(entry):
+    """The keys of one name: the current one, then ``next`` while it is rotated."""
+    return [entry] + ([entry['next']] if entry.get('next') else [])
+
+
+def active(entry):
+    """The key clients use: ``next`` during a rotation, else the current one."""
+    return entry.get('next') or entry
+
+
 def parse_store(text):
-    """The text of keys.json -> {name: {id, type, value}}; checks every entry and unique IDs."""
+    """The text of keys.json -> {name: {id, type, value[, next]}}; checks every entry and unique IDs."""
     try:
         data = json.loads(text) if text.strip() else {'keys': {}}
     except ValueError as exc:
@@ -88,9 +103,12 @@ def parse_store(text):
     for name, entry in keys.items():
         check_name(name)
         _check_entry(name, entry)
-        if entry['id'] in seen:
-            raise StoreError('keys %s and %s in the store share the ID %d' % (seen[entry['id']], name, entry['id']))
-        seen[entry['id']] = name
+        if entry.get('next') is not None:
+            _check_entry(name + ' (next)', entry['next'])
+        for key in generations(entry):
+            if key['id'] in seen:
+                raise StoreError('keys %s and %s in the store share the ID %d' % (seen[key['id']], name, key['id']))
+            seen[key['id']] = name
     return keys
 
 
@@ -103,7 +121,7 @@ def new_value(digest, token_hex=secrets.token_hex):
 
 
 def free_id(keys):
-    used = {entry['id'] for entry in keys.values()}
+    used = {key['id'] for entry in keys.values() for key in generations(entry)}
     for key_id in range(1, MAX_KEY_ID + 1):
         if key_id not in used:
             return key_id
@@ -111,29 +129,40 @@ def free_id(keys):
 
 
 def plan(keys, names, digest, rotate=(), token_hex=secrets.token_hex):
-    """Which keys to make, keep or replace. Returns (new_keys, created, replaced): a copy of
-    ``keys`` with every name in ``names`` present; a key is made for a missing name (the lowest
-    free ID), and given a new value (same ID) when its digest is not ``digest`` or its name is in
-    ``rotate``. Other names in the store are left alone."""
+    """Which keys to make, rotate or finish rotating. Returns (new_keys, created, rotated, finished):
+    a copy of ``keys`` in which every name in ``names`` has a key. A missing name gets one (``digest``,
+    the lowest free ID). A name in ``rotate`` gets a ``next`` key (``digest``, a new ID) unless it
+    has one already (a repeated rotating run changes nothing). A name with a ``next`` key that is not
+    in ``rotate`` is finished: ``next`` becomes its key and the old one is gone. Existing keys keep
+    their digest (a new ``digest`` applies to new and rotated keys); other names are left alone."""
     check_digest(digest)
     result = {name: dict(entry) for name, entry in keys.items()}
-    created, replaced = [], []
+    created, rotated, finished = [], [], []
     for name in names:
         check_name(name)
         entry = result.get(name)
         if entry is None:
             result[name] = {'id': free_id(result), 'type': digest, 'value': new_value(digest, token_hex)}
             created.append(name)
-        elif entry['type'] != digest or name in rotate:
-            result[name] = {'id': entry['id'], 'type': digest, 'value': new_value(digest, token_hex)}
-            replaced.append(name)
-    return result, created, replaced
+        elif name in rotate:
+            if not entry.get('next'):
+                entry['next'] = {'id': free_id(result), 'type': digest, 'value': new_value(digest, token_hex)}
+                rotated.append(name)
+        elif entry.get('next'):
+            result[name] = dict(entry['next'])
+            finished.append(name)
+    return result, created, rotated, finished
 
 
 def public_view(keys, names=None):
-    """{name: {id, type}} without the values, for results and logs."""
-    return {name: {'id': entry['id'], 'type': entry['type']}
+    """{name: {id, type}} of the active keys, without the values, for results, logs and exports."""
+    return {name: {'id': active(entry)['id'], 'type': active(entry)['type']}
             for name, entry in keys.items() if names is None or name in names}
+
+
+def held_ids(keys, names):
+    """The IDs a server holding ``names`` trusts: every generation of each, sorted."""
+    return sorted(key['id'] for name in names if name in keys for key in generations(keys[name]))
 
 
 def store_path(directory):

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: ntp_symmetric_key
-short_description: Make NTP symmetric keys in a key store, with stable key IDs
+short_description: Make and rotate NTP symmetric keys in a key store, with stable key IDs
 version_added: 0.3.0
 description:
   - Makes sure that the key store in O(path) holds a key for every name in O(names), made from a secure
     random source (Python's C(secrets)). A missing key gets the lowest free key ID (1 to 65535), which it
-    keeps for as long as it exists; an existing key is left alone unless its digest differs from
-    O(digest) or its name is in O(rotate), in which case it gets a new value under the same ID.
+    keeps for as long as it exists. Existing keys are left alone.
+  - Rotation without an outage, in two runs. A run with a name in O(rotate) adds a second key for it under a
+    new ID (unless it has one already); servers then hold and trust both keys, and clients switch to the new
+    one (the I(active) key, RV(key_ids)). The next run without that name in O(rotate) finishes the rotation -
+    the new key becomes the only one, and the old ID is free.
   - The store is one file, C(keys.json) (mode 0600), in O(path) (created mode 0700); a lock file there
     serializes parallel runs. Meant to run on the controller (a task delegated to C(localhost)), where
     timesec.ntp.ntp_server keeps the keys of its clients; the lookup timesec.ntp.ntp_symmetric_key reads them.
@@ -29,7 +32,7 @@ attributes:
     support: full
   diff_mode:
     support: none
-    details: The keys are secrets; RV(created) and RV(replaced) say what changed.
+    details: The keys are secrets; RV(created), RV(rotated) and RV(finished) say what changed.
   platform:
     platforms: posix
 options:
@@ -47,15 +50,17 @@ options:
     required: true
   digest:
     description:
-      - The MAC of new keys, as ntpd's keys file names it. All four were measured to interoperate between
-        classic ntpd 4.2.8p15 and ntpsec 1.2.2 in both directions. V(AES128CMAC) (RFC 8573) is the
-        strongest; the others are ntpd's legacy MAC (the digest of key and packet, truncated to 20 bytes).
+      - The MAC of new keys (and of the new key of a rotation), as ntpd's keys file names it. All four were
+        measured to interoperate between classic ntpd 4.2.8p15 and ntpsec 1.2.2 in both directions. V(AES128CMAC)
+        (RFC 8573) is the strongest; the others are ntpd's legacy MAC (the digest of key and packet, truncated to
+        20 bytes). An existing key keeps its digest until it is rotated.
     type: str
     choices: [AES128CMAC, SHA512, SHA256, SHA1]
     default: AES128CMAC
   rotate:
     description:
-      - Names whose keys get a new value (same ID) in this run. Pass them for one run only.
+      - Names whose keys are rotated - in this run a new key under a new ID is added next to the old one.
+        Pass them for one run; the next run without them removes the old keys.
     type: list
     elements: str
     default: []
@@ -74,24 +79,35 @@ EXAMPLES = r"""
   no_log: true
   register: keys
 
-- name: The key ID of client1
+- name: The key ID client1 uses
   ansible.builtin.debug:
     msg: "{{ keys.key_ids['client1'].id }}"
 """
 
 RETURN = r"""
 key_ids:
-  description: The keys of O(names), without their values.
+  description: The active key of each name in O(names) (the new one during a rotation), without its value.
   returned: always
   type: dict
   sample: {client1: {id: 1, type: AES128CMAC}}
+trusted:
+  description: Every key ID of O(names) a server holds - both IDs of a name during its rotation. Sorted.
+  returned: always
+  type: list
+  elements: int
+  sample: [1, 2, 3]
 created:
-  description: Names that got a new key (and a new ID).
+  description: Names that got their first key.
   returned: always
   type: list
   elements: str
-replaced:
-  description: Names whose key got a new value under its old ID (O(rotate), or another O(digest)).
+rotated:
+  description: Names that got a new key next to the old one (rotation started).
+  returned: always
+  type: list
+  elements: str
+finished:
+  description: Names whose old key was removed (rotation finished).
   returned: always
   type: list
   elements: str
@@ -122,21 +138,21 @@ def main():
     try:
         for name in names + module.params['rotate']:
             symmetric.check_name(name)
-        if not os.path.isdir(path):
-            if module.check_mode:
-                keys, created, replaced = symmetric.plan({}, names, module.params['digest'])
-                module.exit_json(changed=True, key_ids=symmetric.public_view(keys, names), created=created,
-                                 replaced=replaced, path=symmetric.store_path(path))
-            os.makedirs(path, 0o700)
-        with symmetric.Locked(path):
-            old = symmetric.read_store(path)
-            keys, created, replaced = symmetric.plan(old, names, module.params['digest'], module.params['rotate'])
-            if (created or replaced) and not module.check_mode:
-                symmetric.write_store(path, keys)
+        if module.check_mode and not os.path.isdir(path):
+            keys, created, rotated, finished = symmetric.plan({}, names, module.params['digest'])
+        else:
+            os.makedirs(path, 0o700, exist_ok=True)
+            with symmetric.Locked(path):
+                old = symmetric.read_store(path)
+                keys, created, rotated, finished = symmetric.plan(old, names, module.params['digest'],
+                                                                  module.params['rotate'])
+                if (created or rotated or finished) and not module.check_mode:
+                    symmetric.write_store(path, keys)
     except (symmetric.StoreError, OSError) as exc:
         module.fail_json(msg='key store %s: %s' % (path, exc))
-    module.exit_json(changed=bool(created or replaced), key_ids=symmetric.public_view(keys, names),
-                     created=created, replaced=replaced, path=symmetric.store_path(path))
+    module.exit_json(changed=bool(created or rotated or finished), key_ids=symmetric.public_view(keys, names),
+                     trusted=symmetric.held_ids(keys, names), created=created, rotated=rotated,
+                     finished=finished, path=symmetric.store_path(path))
 
 
 if __name__ == '__main__':

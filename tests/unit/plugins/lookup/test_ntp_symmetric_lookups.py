@@ -34,6 +34,16 @@ def test_key_values(tmp_path):
         ('c2', 2, '2 SHA1 ' + 'bb' * 20), ('c1', 1, '1 AES128CMAC ' + 'aa' * 16)]
 
 
+def test_key_values_during_a_rotation(tmp_path):
+    keys = dict(KEYS, c1=dict(KEYS['c1'], next={'id': 3, 'type': 'AES128CMAC', 'value': 'cc' * 16}))
+    symmetric.write_store(str(tmp_path), keys)
+    lookup = make_lookup(ntp_symmetric_key, 'timesec.ntp.ntp_symmetric_key')
+    client = lookup.run(['c1'], variables={}, path=str(tmp_path))
+    assert [k['line'] for k in client] == ['3 AES128CMAC ' + 'cc' * 16]
+    server = lookup.run(['c1', 'c2'], variables={}, path=str(tmp_path), all=True)
+    assert [k['id'] for k in server] == [1, 3, 2]
+
+
 @pytest.mark.parametrize('content, message', [(None, 'no symmetric key c3'), ('{', 'not JSON')])
 def test_key_values_fail(tmp_path, content, message):
     symmetric.write_store(str(tmp_path), KEYS)

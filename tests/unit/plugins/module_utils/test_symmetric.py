@@ -27,31 +27,52 @@ KEY1 = {'id': 1, 'type': 'AES128CMAC', 'value': 'aa' * 16}
 KEY3 = {'id': 3, 'type': 'SHA1', 'value': 'bb' * 20}
 
 
-@pytest.mark.parametrize('keys, names, digest, rotate, ids, created, replaced', [
+KEY2_ROTATING = {'id': 2, 'type': 'AES128CMAC', 'value': 'cc' * 16,
+                 'next': {'id': 4, 'type': 'AES128CMAC', 'value': 'dd' * 16}}
+
+
+@pytest.mark.parametrize('keys, names, digest, rotate, ids, outcome', [
     # an empty store: IDs from 1, in the order of the names
-    ({}, ['c1', 'c2'], 'AES128CMAC', [], {'c1': 1, 'c2': 2}, ['c1', 'c2'], []),
+    ({}, ['c1', 'c2'], 'AES128CMAC', [], {'c1': [1], 'c2': [2]}, (['c1', 'c2'], [], [])),
     # existing keys keep their IDs; a new one gets the lowest free ID (2)
-    ({'c1': KEY1, 'c3': KEY3}, ['c1', 'c9'], 'AES128CMAC', [], {'c1': 1, 'c3': 3, 'c9': 2}, ['c9'], []),
-    # nothing to do
-    ({'c1': KEY1}, ['c1'], 'AES128CMAC', [], {'c1': 1}, [], []),
-    # another digest: a new value under the same ID
-    ({'c3': KEY3}, ['c3'], 'AES128CMAC', [], {'c3': 3}, [], ['c3']),
-    # rotation: a new value under the same ID
-    ({'c1': KEY1}, ['c1'], 'AES128CMAC', ['c1'], {'c1': 1}, [], ['c1']),
-    # a name to rotate that is not asked for is left alone
-    ({'c1': KEY1, 'c3': KEY3}, ['c1'], 'AES128CMAC', ['c3'], {'c1': 1, 'c3': 3}, [], []),
+    ({'c1': KEY1, 'c3': KEY3}, ['c1', 'c9'], 'AES128CMAC', [], {'c1': [1], 'c3': [3], 'c9': [2]}, (['c9'], [], [])),
+    # nothing to do; an existing key keeps its digest (SHA1) even when another is asked for
+    ({'c1': KEY1, 'c3': KEY3}, ['c1', 'c3'], 'AES128CMAC', [], {'c1': [1], 'c3': [3]}, ([], [], [])),
+    # rotation starts: a next key under the lowest free ID, the old one stays
+    ({'c1': KEY1, 'c3': KEY3}, ['c1', 'c3'], 'SHA256', ['c3'], {'c1': [1], 'c3': [3, 2]}, ([], ['c3'], [])),
+    # a repeated rotating run (another server, or a re-run) keeps the next key
+    ({'c2': KEY2_ROTATING}, ['c2'], 'AES128CMAC', ['c2'], {'c2': [2, 4]}, ([], [], [])),
+    # the next run without the name finishes: the next key is the only one
+    ({'c2': KEY2_ROTATING}, ['c2'], 'AES128CMAC', [], {'c2': [4]}, ([], [], ['c2'])),
+    # an ID held by a next key is not given to a new name
+    ({'c2': KEY2_ROTATING, 'c1': KEY1}, ['c1', 'c2', 'c9'], 'AES128CMAC', ['c2'], {'c1': [1], 'c2': [2, 4], 'c9': [3]},
+     (['c9'], [], [])),
+    # names not asked for are left alone, even when listed in rotate or in rotation
+    ({'c1': KEY1, 'c2': KEY2_ROTATING}, ['c1'], 'AES128CMAC', ['c3'], {'c1': [1], 'c2': [2, 4]}, ([], [], [])),
 ])
-def test_plan(keys, names, digest, rotate, ids, created, replaced):
-    result, made, renewed = symmetric.plan(keys, names, digest, rotate, token_hex=counter())
-    assert {name: entry['id'] for name, entry in result.items()} == ids
-    assert (made, renewed) == (created, replaced)
-    for name in made + renewed:
-        assert result[name]['type'] == digest
-        assert len(result[name]['value']) == 2 * symmetric.DIGESTS[digest]
-        assert keys.get(name, {}).get('value') != result[name]['value']
-    for name in set(keys) - set(made + renewed):
+def test_plan(keys, names, digest, rotate, ids, outcome):
+    before = json.dumps(keys, sort_keys=True)
+    result, created, rotated, finished = symmetric.plan(keys, names, digest, rotate, token_hex=counter())
+    assert json.dumps(keys, sort_keys=True) == before, 'plan() changed its input'
+    assert {name: [key['id'] for key in symmetric.generations(entry)] for name, entry in result.items()} == ids
+    assert (created, rotated, finished) == outcome
+    for name in created:
+        assert result[name]['type'] == digest and len(result[name]['value']) == 2 * symmetric.DIGESTS[digest]
+    for name in rotated:
+        assert result[name]['next']['type'] == digest and result[name]['next']['value'] != result[name]['value']
+        assert {k: v for k, v in result[name].items() if k != 'next'} == keys[name]
+    for name in finished:
+        assert result[name] == keys[name]['next']
+    for name in set(keys) - set(created + rotated + finished):
         assert result[name] == keys[name]
     symmetric.parse_store(symmetric.dump_store(result))
+
+
+def test_active_key_and_held_ids():
+    keys = {'c1': KEY1, 'c2': KEY2_ROTATING, 'c3': KEY3}
+    assert symmetric.public_view(keys, ['c1', 'c2']) == {'c1': {'id': 1, 'type': 'AES128CMAC'},
+                                                         'c2': {'id': 4, 'type': 'AES128CMAC'}}
+    assert symmetric.held_ids(keys, ['c2', 'c1', 'gone']) == [1, 2, 4]
 
 
 @pytest.mark.parametrize('digest, length', [('AES128CMAC', 32), ('SHA512', 128), ('SHA256', 64), ('SHA1', 40)])
@@ -69,6 +90,8 @@ def test_new_values_are_random_hex_of_the_digest_length(digest, length):
     ('{"keys": {"c1": {"id": 1, "type": "AES128CMAC", "value": "%s"}}}' % ('aa' * 15), 'not {id'),
     ('{"keys": {"c1": {"id": 1, "type": "AES128CMAC", "value": "%s"}}}' % ('AA' * 16), 'not {id'),
     ('{"keys": {"c1": %s, "c2": %s}}' % (json.dumps(KEY1), json.dumps(KEY1)), 'share the ID 1'),
+    ('{"keys": {"c1": %s, "c2": %s}}' % (json.dumps(KEY1), json.dumps(dict(KEY3, next=KEY1))), 'share the ID 1'),
+    ('{"keys": {"c1": %s}}' % json.dumps(dict(KEY1, next={'id': 2})), r'c1 \(next\)'),
 ])
 def test_bad_stores(text, message):
     with pytest.raises(symmetric.StoreError, match=message):

@@ -29,7 +29,7 @@ def values_in(result, keys):
     return [name for name, entry in keys.items() if entry['value'] in text]
 
 
-def test_make_keep_rotate(tmp_path):
+def test_make_keep_rotate_finish(tmp_path):
     path = str(tmp_path / 'store')
     args = {'path': path, 'names': ['c1', 'c2']}
 
@@ -40,6 +40,7 @@ def test_make_keep_rotate(tmp_path):
     keys = store(path)
     assert first['changed'] and first['key_ids'] == {'c1': {'id': 1, 'type': 'AES128CMAC'},
                                                      'c2': {'id': 2, 'type': 'AES128CMAC'}}
+    assert first['trusted'] == [1, 2]
     assert oct(os.stat(path).st_mode & 0o777) == '0o700'
     assert values_in(first, keys) == []
 
@@ -47,23 +48,35 @@ def test_make_keep_rotate(tmp_path):
     assert again['created'] == ['c3'] and again['key_ids']['c3']['id'] == 3
     assert {name: store(path)[name] for name in keys} == keys
 
+    # rotation, step 1: a new key (ID 4) next to the old one; check mode writes nothing
     check = run_module(ntp_symmetric_key, dict(args, rotate=['c1']), check_mode=True)
-    assert check['changed'] and check['replaced'] == ['c1'] and store(path)['c1'] == keys['c1']
-
+    assert check['changed'] and check['rotated'] == ['c1'] and store(path)['c1'] == keys['c1']
     rotated = run_module(ntp_symmetric_key, dict(args, rotate=['c1']))
     after = store(path)
-    assert rotated['replaced'] == ['c1'] and after['c1']['id'] == 1 and after['c1']['value'] != keys['c1']['value']
-    assert after['c2'] == keys['c2']
+    assert (rotated['changed'], rotated['rotated'], rotated['trusted']) == (True, ['c1'], [1, 2, 4])
+    assert rotated['key_ids']['c1'] == {'id': 4, 'type': 'AES128CMAC'}
+    assert after['c1']['value'] == keys['c1']['value'] and after['c1']['next']['value'] != keys['c1']['value']
+    assert values_in(rotated, after) == [] and after['c1']['next']['value'] not in json.dumps(rotated)
+    # a second server in the same run: nothing changes
+    same = run_module(ntp_symmetric_key, dict(args, rotate=['c1']))
+    assert not same['changed'] and same['trusted'] == [1, 2, 4]
 
-    same = run_module(ntp_symmetric_key, args)
-    assert not same['changed'] and same['created'] == same['replaced'] == []
+    # step 3: the next run without rotate removes the old key
+    finished = run_module(ntp_symmetric_key, args)
+    assert (finished['changed'], finished['finished'], finished['trusted']) == (True, ['c1'], [2, 4])
+    assert store(path)['c1'] == after['c1']['next']
+
+    idle = run_module(ntp_symmetric_key, args)
+    assert not idle['changed'] and idle['created'] == idle['rotated'] == idle['finished'] == []
 
 
-def test_digest_change_keeps_the_id(tmp_path):
+def test_digest_applies_to_new_and_rotated_keys(tmp_path):
     path = str(tmp_path)
     run_module(ntp_symmetric_key, {'path': path, 'names': ['c1'], 'digest': 'SHA1'})
-    result = run_module(ntp_symmetric_key, {'path': path, 'names': ['c1']})
-    assert result['replaced'] == ['c1'] and store(path)['c1']['type'] == 'AES128CMAC' and store(path)['c1']['id'] == 1
+    kept = run_module(ntp_symmetric_key, {'path': path, 'names': ['c1']})
+    assert not kept['changed'] and store(path)['c1']['type'] == 'SHA1'
+    run_module(ntp_symmetric_key, {'path': path, 'names': ['c1'], 'rotate': ['c1']})
+    assert store(path)['c1']['next']['type'] == 'AES128CMAC'
 
 
 @pytest.mark.parametrize('args, message', [
