@@ -96,6 +96,15 @@ def test_client_authenticated_by_both_servers(name, store):
     lab.log('%s: both servers authenticated with key %d after %.0f s more' % (name, key_id, elapsed))
 
 
+def test_status_playbook_shows_the_keys(store):
+    """playbooks/status.yml: one line per server with auth and key ID, and symmetric=True in the summary."""
+    run = lab.run_playbook('status', playbook='timesec.ntp.status')
+    assert run.rc == 0, run.errors()
+    for name in CLIENTS:
+        assert run.output.count('auth=ok   key=%d ' % store[name]['id']) == 2, run.logfile
+    assert run.output.count('authenticated=True identity_verified=False nts=False symmetric=True') == 2, run.logfile
+
+
 @pytest.mark.parametrize('name', sorted(SERVERS))
 def test_server_serves_and_refuses_nothing_authenticated(name):
     """The servers answered the clients' authenticated requests without an authentication failure."""
