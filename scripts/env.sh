@@ -20,5 +20,5 @@ case ":$PATH:" in *":$TSN_VENV/bin:"*) ;; *) export PATH="$TSN_VENV/bin:$PATH" ;
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-0}"
 # The Molecule scenarios of the suite (scripts/test.sh), in order; TSN_SCENARIOS overrides it.
 # scripts/bootstrap.sh builds the images they name.
-export TSN_DEFAULT_SCENARIOS="group firewall lifecycle nts default input keygen"
+export TSN_DEFAULT_SCENARIOS="firewall group nts lifecycle symmetric default input keygen"
 export PY_COLORS="${PY_COLORS:-0}"

@@ -10,6 +10,7 @@ is logged like converge; its whole output also goes to LOGS/<n>-<name>.log. Secr
 ansible-playbook only through vars files (-e @file, mode 0600, under WORK), never its command line.
 """
 
+import glob
 import hashlib
 import json
 import os
@@ -138,6 +139,19 @@ def journal_since(target, since, unit='ntp'):
 def secret_variants(secret):
     """The forms a secret could take in a log: as is, JSON-escaped, shell-quoted."""
     return {secret, json.dumps(secret)[1:-1], repr(secret)[1:-1]}
+
+
+def verbose_log(*markers):
+    """ANSIBLE_LOG_PATH's text and the paths a secret search reads: that log and the output of every
+    ansible-playbook run of the tests (LOGS). Checks that the log is the -vvv log with diffs the search
+    needs, holding each of ``markers`` (module transfers such as 'AnsiballZ_ntp_keygen.py', task names)."""
+    assert ANSIBLE_LOG and os.path.isfile(ANSIBLE_LOG), 'ANSIBLE_LOG_PATH is not set to a file'
+    with open(ANSIBLE_LOG, errors='replace') as handle:
+        text = handle.read()
+    assert '--- before' in text, 'the log holds no diff (--diff / ANSIBLE_DIFF_ALWAYS not in effect)'
+    for marker in markers:
+        assert marker in text, 'the log does not hold %r (-vvv module transfers, task names)' % marker
+    return text, [ANSIBLE_LOG] + sorted(glob.glob(os.path.join(LOGS, '*.log')))
 
 
 def logs_containing(paths, secrets):

@@ -13,7 +13,8 @@ author:
 description:
   - Formats one element of the RV(timesec.ntp.ntp_status_info#module:associations) list returned by
     M(timesec.ntp.ntp_status_info) as text - address, condition, auth, identity scheme, decoded flags,
-    ident and the peer's Autokey name; for an NTS association (ntpsec) its name and NTS cookie count.
+    ident and the peer's Autokey name; for an NTS association (ntpsec) its name and NTS cookie count; for a
+    symmetric-key association its key ID.
 positional: _input
 options:
   _input:
@@ -34,6 +35,7 @@ _value:
   type: str
   sample: "10.89.0.2 sys.peer auth=ok identity=iff flags=0x29c7f23 (ENAB IFF CERT VRFY PROV COOK AUTO SIGN LEAP) ident=ntp1 host=ntp1@ntp1"
   # NTS: "10.89.2.2 sys.peer auth=ok nts name=ntp2 cookies=8"
+  # symmetric key: "10.89.0.3 sys.peer auth=ok key=4"
 """
 
 from ansible.errors import AnsibleFilterError
@@ -52,6 +54,8 @@ def ntp_association_summary(assoc):
     if assoc.get('nts'):
         parts += ['nts', 'name=%s' % assoc.get('name'), 'cookies=%s' % assoc.get('cookies')]
         return ' '.join(parts)
+    if assoc.get('symmetric'):
+        return ' '.join(parts + ['key=%s' % assoc.get('key_id')])
     parts.append('identity=%s' % assoc.get('identity', 'none'))
     if flags:
         parts.append('flags=%s (%s)' % (flags.get('hex', '?'), ' '.join(flags.get('names') or [])))

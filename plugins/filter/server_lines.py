@@ -12,21 +12,24 @@ author:
   - timesec.ntp contributors (@timesec)
 description:
   - Returns, for each server, the text that follows the word C(server) in ntp.conf, with the options in
-    the order classic ntp 4.2.8 and ntpsec 1.2 accept, which is C(iburst), then C(autokey ident <group>), then
-    C(minpoll)/C(maxpoll), then C(nts) and C(ca <file>).
+    the order classic ntp 4.2.8 and ntpsec 1.2 accept, which is C(iburst), then C(autokey ident <group>) or
+    C(key <id>), then C(minpoll)/C(maxpoll), then C(nts) and C(ca <file>).
 positional: _input
 options:
   _input:
     description:
       - The servers, each an address or a mapping with C(address) (and, for O(ca=exported), C(content), which is
-        the CA the server exported, as the timesec.ntp.ntp_nts_ca lookup returns it).
+        the CA the server exported, as the timesec.ntp.ntp_nts_ca lookup returns it; for O(auth=symmetric),
+        C(key_id), the symmetric key ID, as the timesec.ntp.ntp_symmetric lookup returns it).
     type: list
     elements: raw
     required: true
   auth:
-    description: V(autokey) (needs O(group)), V(nts) or V(none) (plain NTP, e.g. upstream servers).
+    description:
+      - V(autokey) (needs O(group)), V(nts), V(symmetric) (each server a mapping with C(key_id)) or V(none)
+        (plain NTP, e.g. upstream servers).
     type: str
-    choices: [autokey, nts, none]
+    choices: [autokey, nts, symmetric, none]
     default: none
   group:
     description: The Autokey IFF group, sent as C(ident).
@@ -54,6 +57,11 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ ['10.0.0.1'] | timesec.ntp.ntp_server_lines(auth='autokey', group='grp', minpoll=3, maxpoll=10) }}"
   # -> ['10.0.0.1 iburst autokey ident grp minpoll 3 maxpoll 10']
+
+- name: Symmetric-key server lines
+  ansible.builtin.debug:
+    msg: "{{ [{'address': '10.0.0.1', 'key_id': 7}] | timesec.ntp.ntp_server_lines(auth='symmetric', minpoll=4) }}"
+  # -> ['10.0.0.1 iburst key 7 minpoll 4']
 
 - name: NTS server lines, one of them checked against a private CA
   ansible.builtin.debug:
@@ -91,9 +99,17 @@ def _entry(server, ca):
     return to_text(server), ca == 'always' or (ca == 'exported' and exported)
 
 
+def _key_id(server):
+    key_id = server.get('key_id') if isinstance(server, Mapping) else None
+    if not isinstance(key_id, int) or isinstance(key_id, bool) or not 1 <= key_id <= 65535:
+        raise AnsibleFilterError('ntp_server_lines: auth=symmetric needs a mapping with key_id 1..65535 for each '
+                                 'server, got %r' % (server,))
+    return key_id
+
+
 def ntp_server_lines(servers, auth='none', group=None, minpoll=None, maxpoll=None, ca_file=None, ca='exported'):
-    if auth not in ('autokey', 'nts', 'none'):
-        raise AnsibleFilterError('ntp_server_lines: auth must be autokey, nts or none, not %r' % (auth,))
+    if auth not in ('autokey', 'nts', 'symmetric', 'none'):
+        raise AnsibleFilterError('ntp_server_lines: auth must be autokey, nts, symmetric or none, not %r' % (auth,))
     if auth == 'autokey' and not group:
         raise AnsibleFilterError('ntp_server_lines: auth=autokey needs the IFF group')
     if ca not in ('exported', 'always', 'never'):
@@ -104,6 +120,8 @@ def ntp_server_lines(servers, auth='none', group=None, minpoll=None, maxpoll=Non
         words = [address, 'iburst']
         if auth == 'autokey':
             words += ['autokey', 'ident', to_text(group)]
+        if auth == 'symmetric':
+            words += ['key', str(_key_id(server))]
         if minpoll is not None:
             words += ['minpoll', str(int(minpoll))]
         if maxpoll is not None:

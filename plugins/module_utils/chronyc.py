@@ -253,6 +253,9 @@ def association_info(index, source, auth=None):
         'nts': nts,
         'cookies': auth['cookies'] if nts else None,
         'name': None,
+        # a symmetric key (authdata mode SK): its ID, as ntpq's keyid (ntpq._symmetric_fields)
+        'key_id': auth['key_id'] if auth and auth['mode'] == 'SK' else None,
+        'symmetric': bool(auth) and auth['mode'] == 'SK',
         'mode': source['mode'],
         'state': source['state_name'],
         'key_length': auth['key_length'] if auth else None,

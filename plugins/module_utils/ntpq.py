@@ -462,6 +462,20 @@ def _nts_fields(var, status):
     return {'nts': nts, 'cookies': cookies, 'name': var.get('srchost')}
 
 
+# Symmetric key IDs (ntp.keys); Autokey session key IDs are above them.
+MAX_SYMMETRIC_KEY_ID = 65535
+
+
+def _symmetric_fields(var, status, autokey_flags):
+    """Symmetric-key state of an association: the ``keyid`` it sends and checks (None when 0 or absent)
+    and whether that is a symmetric key (1..65535, authentication enabled, no Autokey flags; ntpsec
+    shows NTS associations with keyid 0). Whether it checked out is the ``auth`` column (ok/bad)."""
+    key_id = _to_int(var.get('keyid'))
+    symmetric = ('authenb' in status['words'] and key_id is not None and 0 < key_id <= MAX_SYMMETRIC_KEY_ID
+                 and not (autokey_flags or {}).get('value'))
+    return {'key_id': key_id or None, 'symmetric': symmetric}
+
+
 def association_info(row, pairs=None):
     """One ``as`` row plus its ``rv <assid>`` pairs (None when ntpd no longer knew it) -> dict."""
     if isinstance(pairs, str):
@@ -486,6 +500,7 @@ def association_info(row, pairs=None):
     })
     info.update(_autokey_fields(var))
     info.update(_nts_fields(var, status))
+    info.update(_symmetric_fields(var, status, info['flags']))
     return info
 
 
@@ -537,9 +552,10 @@ def summarize(system, associations):
     network peer and chrony (module_utils/chronyc.py) reports no sync source, so for those the
     stratum must be below 16 instead). ``authenticated``: the
     system peer's association has auth ``ok`` and either Autokey flags with VRFY or NTS
-    cookies (``nts``). ``identity_verified``: authenticated by Autokey and the flags name an
-    identity scheme (IFF, GQ or MV). ``nts``: authenticated by NTS. ``sys_peer``: the system
-    peer's address (None without one).
+    cookies (``nts``) or a symmetric key (``symmetric``). ``identity_verified``: authenticated by
+    Autokey and the flags name an identity scheme (IFF, GQ or MV). ``nts``: authenticated by NTS.
+    ``symmetric``: authenticated with a symmetric key, whose ID is ``key_id`` (None otherwise).
+    ``sys_peer``: the system peer's address (None without one).
     """
     peer = None
     for assoc in associations:
@@ -556,9 +572,12 @@ def summarize(system, associations):
     auth_ok = bool(peer) and peer.get('auth') == 'ok'
     autokey = auth_ok and 'VRFY' in names
     nts = auth_ok and bool(peer.get('nts')) and (peer.get('cookies') or 0) > 0
+    symmetric = auth_ok and bool(peer.get('symmetric')) and not autokey and not nts
     return {
         'synchronized': synchronized,
-        'authenticated': autokey or nts,
+        'authenticated': autokey or nts or symmetric,
+        'symmetric': symmetric,
+        'key_id': peer.get('key_id') if symmetric else None,
         'identity_verified': autokey and any(bit in names for bit in ('IFF', 'GQ', 'MV')),
         'nts': nts,
         'sys_peer': peer.get('address') if peer else None,

@@ -160,7 +160,7 @@ summary:
     authenticated:
       description:
         - V(true) when the system peer's association has auth V(ok) and either its Autokey flags have C(VRFY)
-          or it is authenticated by NTS (RV(summary.nts)).
+          or it is authenticated by NTS (RV(summary.nts)) or by a symmetric key (RV(summary.symmetric)).
       type: bool
       sample: true
     identity_verified:
@@ -175,6 +175,18 @@ summary:
           (RV(associations[].nts)), has auth V(ok) and holds NTS cookies (RV(associations[].cookies) above 0).
       type: bool
       sample: false
+    symmetric:
+      description:
+        - V(true) when the system peer is authenticated by a symmetric key (classic ntpd or ntpsec) - its association
+          has a key ID from 1 to 65535 (RV(associations[].symmetric)), no Autokey flags, and auth V(ok).
+      type: bool
+      sample: false
+      version_added: 0.3.0
+    key_id:
+      description: The symmetric key ID of the system peer when RV(summary.symmetric), else V(null).
+      type: int
+      sample: null
+      version_added: 0.3.0
     sys_peer:
       description: Address of the system peer, V(null) without one.
       type: str
@@ -470,6 +482,21 @@ associations:
         - Whether NTS worked is in RV(associations[].cookies) and RV(associations[].auth).
       type: bool
       sample: false
+    key_id:
+      description:
+        - The key ID the association sends and checks (C(keyid); V(null) when 0 or absent). From 1 to 65535 a
+          symmetric key (C(server ... key N)); above, an Autokey session key.
+      type: int
+      sample: 4
+      version_added: 0.3.0
+    symmetric:
+      description:
+        - V(true) for an association with a symmetric key (C(server ... key N)) - authentication enabled (status
+          word C(authenb)), a key ID from 1 to 65535 and no Autokey flags. Whether the key checked out is
+          RV(associations[].auth) (V(ok), or V(bad) for a wrong key).
+      type: bool
+      sample: false
+      version_added: 0.3.0
     cookies:
       description:
         - The number of NTS cookies ntpd holds for this association (C(ntscookies); 8 after a good NTS-KE,

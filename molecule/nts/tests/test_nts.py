@@ -176,7 +176,7 @@ def test_wrong_ca_client_never_syncs():
     assert (assoc['nts'], assoc['cookies'], assoc['auth'], assoc['condition']) == (True, -1, 'bad', 'reject')
     assert assoc['reach_register'] == '000' and assoc['variables']['hpoll'] == '12'
     assert state['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False,
-                                'nts': False, 'sys_peer': None}
+                                'nts': False, 'sys_peer': None, 'symmetric': False, 'key_id': None}
     assert (state['system']['leap'], state['system']['stratum']) == ('alarm', 16)
     # The same server authenticated its good clients meanwhile.
     assert wait_authenticated(get('tsn-nts-cli12a'), timeout=5, key='nts')['authenticated']

@@ -31,6 +31,16 @@ def test_nts_peers():
         '0.0.0.0 reject auth=bad nts name=tsn-nts-srv13 cookies=-1')
 
 
+@pytest.mark.parametrize('prefix, line', [
+    ('deb11_client_goodkey', '10.89.0.3 sys.peer auth=ok key=4'),
+    ('deb12_client_wrongkey', '10.89.0.2 reject auth=bad key=4'),
+])
+def test_symmetric_peers(prefix, line):
+    (row,) = ntpq.parse_associations(read_fixture('symmetric', prefix + '_as.txt'))
+    assoc = ntpq.association_info(row, read_fixture('symmetric', prefix + '_rv_assoc.txt'))
+    assert ntp_association_summary(assoc) == line
+
+
 def test_not_a_mapping():
     with pytest.raises(AnsibleFilterError, match='expects an association mapping'):
         ntp_association_summary('10.0.0.1')

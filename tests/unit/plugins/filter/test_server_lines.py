@@ -26,6 +26,9 @@ CASES = [
      ['ntp1 iburst nts']),
     (['ntp1'], {'auth': 'nts', 'ca_file': '/ca.pem', 'ca': 'always'}, ['ntp1 iburst nts ca /ca.pem']),
     ([], {'auth': 'autokey', 'group': 'g'}, []),
+    ([{'address': 'srv11', 'key_id': 4}, {'name': 'srv12', 'address': 'fd42::2', 'key_id': 65535}],
+     {'auth': 'symmetric', 'minpoll': 4, 'maxpoll': 6},
+     ['srv11 iburst key 4 minpoll 4 maxpoll 6', 'fd42::2 iburst key 65535 minpoll 4 maxpoll 6']),
 ]
 
 
@@ -36,7 +39,11 @@ def test_lines(servers, options, expected):
 
 ERRORS = [
     (['a'], {'auth': 'autokey'}, 'needs the IFF group'),
-    (['a'], {'auth': 'symmetric'}, 'auth must be'),
+    (['a'], {'auth': 'sym'}, 'auth must be'),
+    (['a'], {'auth': 'symmetric'}, 'needs a mapping with key_id'),
+    ([{'address': 'a', 'key_id': None}], {'auth': 'symmetric'}, 'needs a mapping with key_id'),
+    ([{'address': 'a', 'key_id': 65536}], {'auth': 'symmetric'}, 'needs a mapping with key_id'),
+    ([{'address': 'a', 'key_id': True}], {'auth': 'symmetric'}, 'needs a mapping with key_id'),
     (['a'], {'auth': 'nts', 'ca': 'sometimes'}, 'ca must be'),
     ([{'name': 'x'}], {}, 'needs an address'),
     ([''], {}, 'is not a server address'),

@@ -37,12 +37,12 @@ def state(prefix, warn=None):
     return system, associations, ntpq.summarize(system, associations)
 
 
-NOT_SYNCED = {'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False,
+NOT_SYNCED = {'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None,
               'sys_peer': None}
 
 
 def nts_synced(address):
-    return {'synchronized': True, 'authenticated': True, 'identity_verified': False, 'nts': True, 'sys_peer': address}
+    return {'synchronized': True, 'authenticated': True, 'identity_verified': False, 'nts': True, 'symmetric': False, 'key_id': None, 'sys_peer': address}
 
 
 # -- the summary ntp_status_info returns, per captured state -------------------------------------

@@ -244,18 +244,18 @@ def test_association_info_forgotten():
 
 def test_summary_authenticated_client():
     assert ntpq.summarize(*state('client1')) == {
-        'synchronized': True, 'authenticated': True, 'identity_verified': True, 'nts': False, 'sys_peer': '10.89.0.2'}
+        'synchronized': True, 'authenticated': True, 'identity_verified': True, 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': '10.89.0.2'}
 
 
 def test_summary_starting_client():
     assert ntpq.summarize(*state('client1_starting')) == {
-        'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'sys_peer': None}
+        'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': None}
 
 
 def test_summary_orphan_server():
     system = ntpq.system_info(fixture('ntp1_rv0.txt'))
     assert ntpq.summarize(system, ntpq.parse_associations(fixture('ntp1_as.txt'))) == {
-        'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'sys_peer': None}
+        'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': None}
 
 
 @pytest.mark.parametrize('flags, auth, expected', [

@@ -103,7 +103,7 @@ def test_nts_authenticated_client(release):
     assert (peer['address'], peer['stratum'], peer['flags'], peer['identity']) == (
         SERVER_ADDRESS[release], 5, None, 'none')
     assert ntpq.summarize(system, [peer]) == {
-        'synchronized': True, 'authenticated': True, 'identity_verified': False, 'nts': True,
+        'synchronized': True, 'authenticated': True, 'identity_verified': False, 'nts': True, 'symmetric': False, 'key_id': None,
         'sys_peer': SERVER_ADDRESS[release]}
 
 
@@ -115,7 +115,7 @@ def test_wrong_ca_client(release):
     assert peer['variables']['hpoll'] == '12'   # next NTS-KE attempt in 2^12 s
     assert (system['leap'], system['stratum'], system['refid']) == ('alarm', 16, 'INIT')
     assert ntpq.summarize(system, [peer]) == {
-        'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'sys_peer': None}
+        'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': None}
 
 
 def test_client_before_nts_ke():

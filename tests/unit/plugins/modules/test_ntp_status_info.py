@@ -78,7 +78,7 @@ def test_authenticated_client(monkeypatch, check_mode):
     assert fake.environ == [{'LC_ALL': 'C'}] * 3
     assert result['changed'] is False and 'failed' not in result
     assert result['daemon'] == 'ntpd'
-    assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': True, 'nts': False,
+    assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': True, 'nts': False, 'symmetric': False, 'key_id': None,
                                  'sys_peer': '10.89.0.2'}
     (peer,) = result['associations']
     assert (peer['assid'], peer['address'], peer['auth'], peer['condition'], peer['identity'], peer['ident'],
@@ -96,7 +96,7 @@ def test_authenticated_client(monkeypatch, check_mode):
 
 def test_starting_client_is_not_authenticated(monkeypatch):
     result, fake = run(monkeypatch, captured('client1_starting', [ASSID]))
-    assert result['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False,
+    assert result['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None,
                                  'sys_peer': None}
     assert result['associations'][0]['condition'] == 'reject'
     assert result['associations'][0]['flags']['names'] == ['ENAB', 'TAI', 'IFF', 'AUTO']
@@ -126,7 +126,7 @@ def test_association_dropped_between_queries(monkeypatch, warnings):
     assert 'failed' not in result
     assert warnings == ['ntpd dropped association %d before its variables could be read' % ASSID]
     assert result['associations'][0]['address'] is None
-    assert result['summary'] == {'synchronized': True, 'authenticated': False, 'identity_verified': False, 'nts': False,
+    assert result['summary'] == {'synchronized': True, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None,
                                  'sys_peer': None}
 
 
@@ -141,7 +141,7 @@ def test_ntpsec_nts_client(monkeypatch, release, address):
     assert fake.argvs == [argv('as'), argv('rv 0'), argv('rv %d' % NTS_ASSID)]
     assert fake.kwargs == {'errors': 'replace'}
     assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': False,
-                                 'nts': True, 'sys_peer': address}
+                                 'nts': True, 'symmetric': False, 'key_id': None, 'sys_peer': address}
     assert result['system']['daemon'] == 'ntpsec'
     (peer,) = result['associations']
     assert (peer['nts'], peer['cookies'], peer['auth'], peer['condition']) == (True, 8, 'ok', 'sys.peer')
@@ -152,7 +152,7 @@ def test_ntpsec_nts_client_of_a_chrony_server(monkeypatch, release, address):
     """ntpsec 1.2.2/1.2.3 clients of a chrony 4.3/4.6 NTS server (fixtures/chrony/README.md, docs/chrony.md)."""
     result, fake = run(monkeypatch, captured(release + '_client_chronysrv', [NTS_ASSID], 'ntpsec'))
     assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': False,
-                                 'nts': True, 'sys_peer': address}
+                                 'nts': True, 'symmetric': False, 'key_id': None, 'sys_peer': address}
     (peer,) = result['associations']
     assert (peer['name'], peer['cookies'], peer['stratum']) == ('tsn-chr-s' + release[3:], 8, 10)
 
@@ -160,7 +160,7 @@ def test_ntpsec_nts_client_of_a_chrony_server(monkeypatch, release, address):
 def test_ntpsec_wrong_ca_client(monkeypatch):
     result, fake = run(monkeypatch, captured('deb13_wrongca', [NTS_ASSID], 'ntpsec'))
     assert result['summary'] == {'synchronized': False, 'authenticated': False, 'identity_verified': False,
-                                 'nts': False, 'sys_peer': None}
+                                 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': None}
     (peer,) = result['associations']
     assert (peer['nts'], peer['cookies'], peer['auth'], peer['condition']) == (True, -1, 'bad', 'reject')
 
@@ -337,7 +337,7 @@ def test_chronyd_nts_client(monkeypatch, chrony_host, release, address, args):
     assert fake.environ == [{'LC_ALL': 'C'}] * 3
     assert result['changed'] is False and result['daemon'] == 'chronyd'
     assert result['summary'] == {'synchronized': True, 'authenticated': True, 'identity_verified': False,
-                                 'nts': True, 'sys_peer': address}
+                                 'nts': True, 'symmetric': False, 'key_id': None, 'sys_peer': address}
     (peer,) = result['associations']
     assert (peer['nts'], peer['cookies'], peer['auth'], peer['condition']) == (True, 8, 'ok', 'sys.peer')
     assert result['system']['daemon'] == 'chrony'
