@@ -56,9 +56,13 @@ def start(names, image, network, fresh=False):
 
 
 def remove(names, network=None):
-    """Remove containers (and their network) that a lab created; missing ones are fine."""
-    if names:
-        local('podman', 'rm', '-f', '-t', '1', *names, check=False)
+    """Remove containers (and their network) that a lab created; missing ones are fine. Each container
+    is removed on its own and checked (a podman rm of several once left one stopped but not removed)."""
+    for name in names:
+        for _attempt in range(3):
+            local('podman', 'rm', '-f', '-t', '1', name, check=False)
+            if local('podman', 'container', 'exists', name, check=False).returncode != 0:
+                break
     if network:
         local('podman', 'network', 'rm', network, check=False)
 
