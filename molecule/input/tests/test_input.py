@@ -99,6 +99,8 @@ CASES = [
           'Autokey needs classic ntp 4.2.8']),
     Case('client-daemon-unknown', CLIENT, {'ntp_client_daemon': 'openntpd'},
          ['ntp_client_daemon', 'auto, ntp, ntpsec, chrony']),
+    Case('client-chrony-symmetric', CLIENT, {'ntp_client_daemon': 'chrony', 'ntp_client_auth': 'symmetric'},
+         ['ntp_client_daemon (or ntp_daemon) is chrony, which the roles set up with NTS only, not symmetric keys']),
     # ntpsec: the controller is Debian 12 - check mode, connection local, server and client role.
     Case('ntpsec-localhost-server-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], check=True),
     Case('ntpsec-localhost-client-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], role='ntp_clients', check=True),
