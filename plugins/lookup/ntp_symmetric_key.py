@@ -31,6 +31,14 @@ options:
     description: Return every key of each name (the old and the new one during a rotation), not only the active one.
     type: bool
     default: false
+  syntax:
+    description:
+      - The keys file syntax of RV(_raw[].line). V(ntp) for classic ntp 4.2.8 and ntpsec (C(ID TYPE KEY)),
+        V(chrony) for chrony 4 (C(ID TYPE HEX:KEY), with C(AES128) for AES128CMAC).
+    type: str
+    choices: [ntp, chrony]
+    default: ntp
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -62,7 +70,7 @@ _raw:
       description: The key, hex.
       type: str
     line:
-      description: The key's line in an ntpd keys file (C(ID TYPE KEY)).
+      description: The key's line in a keys file of the O(syntax) (C(ID TYPE KEY) or C(ID TYPE HEX:KEY)).
       type: str
 """
 
@@ -91,6 +99,6 @@ class LookupModule(LookupBase):
             chosen = symmetric.generations(keys[name]) if self.get_option('all') else [symmetric.active(keys[name])]
             for key in chosen:
                 entry = {'name': name, 'id': key['id'], 'type': key['type'], 'value': key['value']}
-                entry['line'] = symmetric.keys_file_lines([entry])[0]
+                entry['line'] = symmetric.keys_file_lines([entry], self.get_option('syntax'))[0]
                 results.append(entry)
         return results

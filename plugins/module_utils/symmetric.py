@@ -16,7 +16,8 @@ one). The next run that does not rotate that name promotes ``next`` (the old key
 
 Used by the module ntp_symmetric_key (which makes keys, under a lock) and the lookup
 ntp_symmetric_key (which only reads them). ``keys_file_lines`` writes the lines of a keys file
-in the syntax that classic ntpd 4.2.8 and ntpsec 1.2 share: ``ID TYPE HEXKEY``.
+in the syntax that classic ntpd 4.2.8 and ntpsec 1.2 share (``ID TYPE HEXKEY``) or in chrony's
+(``ID TYPE HEX:HEXKEY``, CMAC named by its cipher).
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ DIGESTS = {
     'SHA1': 20,
 }
 DEFAULT_DIGEST = 'AES128CMAC'
+
+# Keys file syntaxes: the daemon's name of each digest, and the prefix of a hex key. chrony 4
+# calls CMAC by its cipher (AES128) and reads a key without the HEX: prefix as ASCII.
+SYNTAXES = {
+    'ntp': {'names': {}, 'prefix': ''},
+    'chrony': {'names': {'AES128CMAC': 'AES128'}, 'prefix': 'HEX:'},
+}
 
 # ntpd's key IDs for symmetric keys: 1..65535 (above are Autokey session keys).
 MAX_KEY_ID = 65535
@@ -217,8 +225,12 @@ class Locked(object):
         return False
 
 
-def keys_file_lines(entries):
-    """Lines of an ntpd keys file (classic ntp 4.2.8 and ntpsec 1.2 read the same syntax:
-    ``ID TYPE KEY``, a key longer than 20 characters being hex), sorted by ID."""
-    return ['%d %s %s' % (entry['id'], entry['type'], entry['value'])
+def keys_file_lines(entries, syntax='ntp'):
+    """Lines of a keys file, sorted by ID: ``syntax`` ``ntp`` for classic ntp 4.2.8 and ntpsec 1.2
+    (``ID TYPE KEY``, a key longer than 20 characters being hex), ``chrony`` for chrony 4
+    (``ID TYPE HEX:KEY``)."""
+    if syntax not in SYNTAXES:
+        raise StoreError('keys file syntax %r: choose one of %s' % (syntax, ', '.join(SYNTAXES)))
+    names, prefix = SYNTAXES[syntax]['names'], SYNTAXES[syntax]['prefix']
+    return ['%d %s %s%s' % (entry['id'], names.get(entry['type'], entry['type']), prefix, entry['value'])
             for entry in sorted(entries, key=lambda entry: entry['id'])]

@@ -4,6 +4,7 @@ before/after pair is its own), the targets side by side. Any case can run alone 
 only the selected cases run."""
 
 import glob
+import json
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,7 @@ GROUP = SERVER  # ntp_server_group_name defaults to the FQDN, the container's ho
 DEB12 = 'tsn-input-deb12'
 TWIN = 'tsn-input-twin'
 TWIN_EXPORT = os.path.join(lab.WORK, 'cases', 'twin-export')
+SYM_EXPORT = os.path.join(lab.WORK, 'cases', 'sha512-export')
 # Made-up IFF group numbers: the client parameters file only has to be well formed (the cases fail
 # before any ntpd reads it).
 IFF_NUMBERS = {'p': 23, 'q': 11, 'g': 4, 'b': 3}
@@ -49,6 +51,13 @@ def export_twin_server():
         os.makedirs(os.path.join(TWIN_EXPORT, name), exist_ok=True)
         with open(os.path.join(TWIN_EXPORT, name, 'ntpkey_iffpar'), 'w') as handle:
             handle.write(autokey.iffpar_content(GROUP, stamp, **IFF_NUMBERS))
+
+
+def export_sha512_server():
+    """A symmetric-key server's export (names and IDs only) whose key for the client is SHA512."""
+    os.makedirs(os.path.join(SYM_EXPORT, SERVER), exist_ok=True)
+    with open(os.path.join(SYM_EXPORT, SERVER, 'symmetric.json'), 'w') as handle:
+        json.dump({'keys': {CLIENT: {'id': 1, 'type': 'SHA512'}}}, handle)
 
 
 NOT_A_PASSWORD = "must be a non-empty string without whitespace, '#' or quotes"
@@ -99,8 +108,14 @@ CASES = [
           'Autokey needs classic ntp 4.2.8']),
     Case('client-daemon-unknown', CLIENT, {'ntp_client_daemon': 'openntpd'},
          ['ntp_client_daemon', 'auto, ntp, ntpsec, chrony']),
-    Case('client-chrony-symmetric', CLIENT, {'ntp_client_daemon': 'chrony', 'ntp_client_auth': 'symmetric'},
-         ['ntp_client_daemon (or ntp_daemon) is chrony, which the roles set up with NTS only, not symmetric keys']),
+    # chrony with symmetric keys: a digest it does not interoperate with, on the server and on a client.
+    Case('server-chrony-symmetric-sha256', SERVER,
+         {'ntp_server_daemon': 'chrony', 'ntp_server_auth': 'symmetric', 'ntp_server_symmetric_digest': 'SHA256'},
+         ['ntp_server_symmetric_digest is SHA256, which the roles do not give chrony', 'choose one of AES128CMAC, SHA1']),
+    Case('client-chrony-symmetric-sha512', CLIENT,
+         {'ntp_client_daemon': 'chrony', 'ntp_client_auth': 'symmetric', 'ntp_client_export_dir': SYM_EXPORT},
+         ['The servers made key %s with SHA512, which chrony on this client does not take' % CLIENT,
+          'set their ntp_server_symmetric_digest to one of AES128CMAC, SHA1'], setup=export_sha512_server),
     # ntpsec: the controller is Debian 12 - check mode, connection local, server and client role.
     Case('ntpsec-localhost-server-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], check=True),
     Case('ntpsec-localhost-client-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], role='ntp_clients', check=True),

@@ -1,10 +1,12 @@
-"""Symmetric keys on classic ntpd 4.2.8 (Debian 11) and ntpsec 1.2.2 (Debian 12), one site.yml run.
+"""Symmetric keys on classic ntpd 4.2.8 (Debian 11), ntpsec 1.2.2 (Debian 12) and chrony (4.6 server on
+Debian 13, 4.0 client on Debian 11), one site.yml run.
 
-Each client uses both servers with its own key, so both directions ntpd<->ntpsec are proven by the
-daemons' own ntpq (auth ok, the client's key ID, reach). The key files hold exactly the keys each
-host may know; a rotation in two site.yml runs keeps the clients synchronised; no key value (old or
-new) is in the -vvv --diff log or a journal; a client given a wrong key never syncs and reports auth
-bad. Waits are bounded and end as soon as the state is there.
+Each client uses all three servers with its own key, so every pairing of the three daemons is proven
+by the daemons' own tools (ntpq or chronyc: auth ok, the client's key ID, reach). The key files hold
+exactly the keys each host may know, in each daemon's syntax; a rotation in two site.yml runs keeps
+the clients synchronised; no key value (old or new) is in the -vvv --diff log or a journal; a client
+given a wrong key never syncs and reports auth bad. Waits are bounded and end as soon as the state is
+there.
 """
 
 import json
@@ -16,12 +18,16 @@ import testinfra
 import lab
 from ntpcheck import status, wait_state
 
-SERVERS = {'tsn-sym-srv11': 'ntp', 'tsn-sym-srv12': 'ntpsec'}
-CLIENTS = {'tsn-sym-cli11': 'ntp', 'tsn-sym-cli12': 'ntpsec'}
-KEYS_FILE = {'ntp': '/etc/ntp.keys', 'ntpsec': '/etc/ntpsec/ntp.keys'}
-CONF = {'ntp': '/etc/ntp.conf', 'ntpsec': '/etc/ntpsec/ntp.conf'}
+SERVERS = {'tsn-sym-srv11': 'ntp', 'tsn-sym-srv12': 'ntpsec', 'tsn-sym-chr13': 'chrony'}
+CLIENTS = {'tsn-sym-cli11': 'ntp', 'tsn-sym-cli12': 'ntpsec', 'tsn-sym-chrc11': 'chrony'}
+DAEMONS = dict(SERVERS, **CLIENTS)
+KEYS_FILE = {'ntp': '/etc/ntp.keys', 'ntpsec': '/etc/ntpsec/ntp.keys', 'chrony': '/etc/chrony/chrony.keys'}
+CONF = {'ntp': '/etc/ntp.conf', 'ntpsec': '/etc/ntpsec/ntp.conf', 'chrony': '/etc/chrony/chrony.conf'}
+GROUP = {'ntp': 'ntp', 'ntpsec': 'ntpsec', 'chrony': '_chrony'}
+PROCESS = {'ntp': 'ntpd', 'ntpsec': 'ntpd', 'chrony': 'chronyd'}
+RESTART = {'ntp': 'ntp', 'ntpsec': 'ntpsec', 'chrony': 'chrony'}
 STORE = os.path.join(lab.EPHEMERAL, 'symmetric-keys', 'keys.json')
-WRONG = 'tsn-sym-cli12'
+WRONG = ('tsn-sym-cli12', 'tsn-sym-chrc11')
 ROTATED = 'tsn-sym-cli11'
 # Key values that left the store (the rotation's old key): the leak search looks for them too.
 RETIRED = {}
@@ -46,54 +52,83 @@ def key_lines(host, daemon):
                   if line.strip() and not line.startswith('#'))
 
 
-def line_of(entry):
+def line_of(entry, daemon):
+    """The key's line as each daemon's documentation spells it (ntpd/ntpsec: ID TYPE HEX; chrony:
+    ID TYPE HEX:HEX, CMAC named AES128)."""
+    if daemon == 'chrony':
+        return '%d %s HEX:%s' % (entry['id'], {'AES128CMAC': 'AES128'}.get(entry['type'], entry['type']),
+                                 entry['value'])
     return '%d %s %s' % (entry['id'], entry['type'], entry['value'])
+
+
+def generations(entry):
+    return [entry] + ([entry['next']] if entry.get('next') else [])
+
+
+def server_lines(store, daemon):
+    return sorted(line_of(key, daemon) for entry in store.values() for key in generations(entry))
+
+
+def held_ids(store):
+    return sorted(key['id'] for entry in store.values() for key in generations(entry))
 
 
 def test_store_has_one_key_per_client(store):
     assert sorted(store) == sorted(CLIENTS)
-    assert sorted(entry['id'] for entry in store.values()) == [1, 2]
+    assert sorted(entry['id'] for entry in store.values()) == [1, 2, 3]
     assert {entry['type'] for entry in store.values()} == {'AES128CMAC'}
     assert oct(os.stat(os.path.dirname(STORE)).st_mode & 0o777) == '0o700'
     assert oct(os.stat(STORE).st_mode & 0o777) == '0o600'
 
 
-@pytest.mark.parametrize('name', sorted(SERVERS) + sorted(CLIENTS))
+@pytest.mark.parametrize('name', sorted(DAEMONS))
 def test_keys_file_holds_only_its_keys(name, store):
-    daemon = dict(SERVERS, **CLIENTS)[name]
+    daemon = DAEMONS[name]
     host = get(name)
     keys = host.file(KEYS_FILE[daemon])
-    assert (keys.user, keys.group, keys.mode) == ('root', daemon, 0o640)
+    assert (keys.user, keys.group, keys.mode) == ('root', GROUP[daemon], 0o640)
     conf = host.file(CONF[daemon]).content_string
-    if name in SERVERS:
-        expected = sorted(line_of(entry) for entry in store.values())
-        assert '\ntrustedkey 1 2\n' in conf, conf
+    if daemon == 'chrony':
+        assert '\nkeyfile %s\n' % KEYS_FILE[daemon] in conf, conf
+        assert 'trustedkey' not in conf
     else:
-        expected = [line_of(store[name])]
+        assert '\nkeys %s\n' % KEYS_FILE[daemon] in conf, conf
+    if name in SERVERS:
+        expected = server_lines(store, daemon)
+        if daemon != 'chrony':
+            assert '\ntrustedkey %s\n' % ' '.join(map(str, held_ids(store))) in conf, conf
+    else:
+        expected = [line_of(store[name], daemon)]
         key_id = store[name]['id']
-        assert '\ntrustedkey %d\n' % key_id in conf, conf
+        if daemon == 'chrony':
+            assert '\nauthselectmode require\n' in conf, conf
+        else:
+            assert '\ntrustedkey %d\n' % key_id in conf, conf
         for server in SERVERS:
             assert '\nserver %s iburst key %d minpoll 4 maxpoll 6\n' % (server, key_id) in conf, conf
-    assert '\nkeys %s\n' % KEYS_FILE[daemon] in conf
     assert key_lines(host, daemon) == expected
 
 
-@pytest.mark.parametrize('name', sorted(CLIENTS))
-def test_client_authenticated_by_both_servers(name, store):
-    """Both associations (the ntpd and the ntpsec server) pass with the client's key, one is sys.peer."""
-    key_id = store[name]['id']
-
-    def both_ok(state):
+def all_servers_ok(key_id, synchronized=False):
+    """A predicate: every server's association passes with ``key_id`` (and, if asked, one is the system peer)."""
+    def ok(state):
         assocs = state.get('associations', [])
-        return (state['summary'].get('symmetric') and len(assocs) == 2
+        return (state['summary'].get('symmetric') and len(assocs) == len(SERVERS)
+                and (not synchronized or state['summary'].get('synchronized'))
                 and all(a['auth'] == 'ok' and a['reach'] == 'yes' and a['key_id'] == key_id and a['symmetric']
                         for a in assocs))
+    return ok
 
-    state, elapsed, ok = wait_state(get(name), both_ok, timeout=120)
+
+@pytest.mark.parametrize('name', sorted(CLIENTS))
+def test_client_authenticated_by_every_server(name, store):
+    """The associations with the ntpd, the ntpsec and the chrony server pass with the client's key, one is sys.peer."""
+    key_id = store[name]['id']
+    state, elapsed, ok = wait_state(get(name), all_servers_ok(key_id), timeout=120)
     assert ok, state
     assert state['summary']['authenticated'] and state['summary']['synchronized'], state['summary']
     assert state['summary']['key_id'] == key_id
-    lab.log('%s: both servers authenticated with key %d after %.0f s more' % (name, key_id, elapsed))
+    lab.log('%s: every server authenticated with key %d after %.0f s more' % (name, key_id, elapsed))
 
 
 def test_status_playbook_shows_the_keys(store):
@@ -101,26 +136,29 @@ def test_status_playbook_shows_the_keys(store):
     run = lab.run_playbook('status', playbook='timesec.ntp.status')
     assert run.rc == 0, run.errors()
     for name in CLIENTS:
-        assert run.output.count('auth=ok   key=%d ' % store[name]['id']) == 2, run.logfile
-    assert run.output.count('authenticated=True identity_verified=False nts=False symmetric=True') == 2, run.logfile
+        assert run.output.count('auth=ok   key=%d ' % store[name]['id']) == len(SERVERS), run.logfile
+    assert run.output.count('authenticated=True identity_verified=False nts=False symmetric=True') == len(CLIENTS), \
+        run.logfile
 
 
 @pytest.mark.parametrize('name', sorted(SERVERS))
 def test_server_serves_and_refuses_nothing_authenticated(name):
-    """The servers answered the clients' authenticated requests without an authentication failure."""
+    """The servers answered the clients' authenticated requests: ntpd and ntpsec without an
+    authentication failure, chronyd counting authenticated packets."""
     host = get(name)
+    if SERVERS[name] == 'chrony':
+        stats = host.check_output('chronyc serverstats')
+        counted = [line for line in stats.splitlines() if line.startswith('Authenticated NTP packets')]
+        assert counted and int(counted[0].split(':')[1]) > 0, stats
+        return
     stats = host.check_output('ntpq -n -c sysstats')
     failed = [line for line in stats.splitlines() if line.startswith('authentication failed')]
     assert failed and failed[0].split()[2] == '0', stats
 
 
 def wait_key(name, key_id):
-    """Both associations of a client authenticated with key ``key_id``, one of them its system peer."""
-    def ok(state):
-        assocs = state.get('associations', [])
-        return (state['summary'].get('symmetric') and state['summary'].get('synchronized') and len(assocs) == 2
-                and all(a['auth'] == 'ok' and a['key_id'] == key_id for a in assocs))
-    return wait_state(get(name), ok, timeout=120)
+    """Every server's association of a client authenticated with key ``key_id``, one of them its system peer."""
+    return wait_state(get(name), all_servers_ok(key_id, synchronized=True), timeout=120)
 
 
 def trusted(name):
@@ -128,26 +166,37 @@ def trusted(name):
     return [line for line in conf.splitlines() if line.startswith('trustedkey')]
 
 
+def servers_hold(store):
+    """Every server's keys file holds exactly the store's keys (both of a rotated name), and ntpd's and
+    ntpsec's trust exactly their IDs."""
+    for server, daemon in SERVERS.items():
+        assert key_lines(get(server), daemon) == server_lines(store, daemon), server
+        if daemon != 'chrony':
+            assert trusted(server) == ['trustedkey ' + ' '.join(map(str, held_ids(store)))], server
+
+
 def pids():
-    return {name: lab.out(name, 'pidof ntpd') for name in CLIENTS}
+    return {name: lab.out(name, 'pidof %s' % PROCESS[daemon]) for name, daemon in CLIENTS.items()}
 
 
 def test_rotation_without_an_outage():
     """Run 1 (ntp_server_symmetric_rotate): the servers hold the old and the new key of the rotated client,
-    the client moves to the new key; the other client is untouched. Run 2 (no rotate): the servers drop
-    the old key; neither client changes or restarts. Every client is synchronised and authenticated after each run."""
+    the client moves to the new key; the other clients are untouched. Run 2 (no rotate): the servers drop
+    the old key; no client changes or restarts. Every client is synchronised and authenticated after each run."""
     old = read_store()[ROTATED]
     before = pids()
+    others = [name for name in CLIENTS if name != ROTATED]
     start = lab.run_playbook('rotate-start', extra_vars={'ntp_server_symmetric_rotate': [ROTATED]})
     assert start.rc == 0, start.errors()
     mid = read_store()
     new_id = mid[ROTATED]['next']['id']
-    assert (mid[ROTATED]['id'], mid[ROTATED]['value']) == (old['id'], old['value']) and new_id not in (1, 2)
-    assert all(trusted(server) == ['trustedkey 1 2 %d' % new_id] for server in SERVERS)
-    assert key_lines(get(ROTATED), CLIENTS[ROTATED]) == [line_of(mid[ROTATED]['next'])]
-    assert start.recap['tsn-sym-cli12']['changed'] == 0, start.recap
-    assert pids()['tsn-sym-cli12'] == before['tsn-sym-cli12']
-    for name, key_id in ((ROTATED, new_id), ('tsn-sym-cli12', mid['tsn-sym-cli12']['id'])):
+    assert (mid[ROTATED]['id'], mid[ROTATED]['value']) == (old['id'], old['value']) and new_id not in (1, 2, 3)
+    servers_hold(mid)
+    assert key_lines(get(ROTATED), CLIENTS[ROTATED]) == [line_of(mid[ROTATED]['next'], CLIENTS[ROTATED])]
+    assert all(start.recap[name]['changed'] == 0 for name in others), start.recap
+    assert all(pids()[name] == before[name] for name in others)
+    for name in CLIENTS:
+        key_id = new_id if name == ROTATED else mid[name]['id']
         state, elapsed, ok = wait_key(name, key_id)
         assert ok, state
         lab.log('rotation step 1: %s authenticated with key %d (%.0f s after the run)' % (name, key_id, elapsed))
@@ -158,9 +207,10 @@ def test_rotation_without_an_outage():
     end = read_store()
     RETIRED['old key of %s' % ROTATED] = old['value']
     assert end[ROTATED] == mid[ROTATED]['next'], 'the new key did not become the only one'
-    assert all(trusted(server) == ['trustedkey 2 %d' % new_id] for server in SERVERS)
+    assert new_id in held_ids(end) and old['id'] not in held_ids(end)
+    servers_hold(end)
     assert all(finish.recap[name]['changed'] == 0 for name in CLIENTS), finish.recap
-    assert pids() == middle, 'a client restarted ntpd in the finishing run'
+    assert pids() == middle, 'a client restarted its daemon in the finishing run'
     for name in CLIENTS:
         state, _elapsed, ok = wait_key(name, end[name]['id'])
         assert ok, state
@@ -172,11 +222,11 @@ def test_no_key_in_logs_or_journals(store):
     _text, logs = lab.verbose_log('AnsiballZ_ntp_symmetric_key.py',
                                   'TASK [timesec.ntp.ntp_common : Write the symmetric keys file]')
     assert lab.logs_containing(logs, secrets) == []
-    for name in list(SERVERS) + list(CLIENTS):
+    for name in DAEMONS:
         journal = lab.sh(name, 'journalctl --no-pager -o cat | grep -cF -f /dev/stdin',
                          stdin='\n'.join(secrets.values()) + '\n', check=False)
         assert journal.stdout.strip() == '0', '%s: key in the journal' % name
-    # On each client the keys appear only in its keys file, and never the other client's key.
+    # On each client the keys appear only in its keys file, and never another client's key.
     for name, daemon in CLIENTS.items():
         assert lab.files_containing(name, [store[name]['value']]) == [KEYS_FILE[daemon]]
         others = [entry['value'] for other, entry in store.items() if other != name] + list(RETIRED.values())
@@ -184,25 +234,43 @@ def test_no_key_in_logs_or_journals(store):
 
 
 def test_wrong_key_never_syncs_and_reports_auth_bad(store):
-    """The client's key file gets another value for its key ID: both servers answer with crypto-NAKs."""
-    host = get(WRONG)
-    entry = dict(store[WRONG], value='00' * 16)
-    lab.sh(WRONG, 'cat > /etc/ntpsec/ntp.keys && systemctl restart ntpsec', stdin=line_of(entry) + '\n')
+    """An ntpsec and a chrony client get another value for their key ID: every server refuses them
+    (ntpd and ntpsec with crypto-NAKs, which chronyd drops as it drops unauthenticated replies)."""
+    wrong = {}
+    for name in WRONG:
+        daemon = CLIENTS[name]
+        wrong[name] = dict(store[name], value='00' * 16)
+        lab.sh(name, 'cat > %s && systemctl restart %s' % (KEYS_FILE[daemon], RESTART[daemon]),
+               stdin=line_of(wrong[name], daemon) + '\n')
 
-    def all_bad(state):
-        assocs = state.get('associations', [])
-        return len(assocs) == 2 and all(a['auth'] == 'bad' and a['key_id'] == entry['id'] for a in assocs)
+    def all_bad(key_id):
+        def bad(state):
+            assocs = state.get('associations', [])
+            return len(assocs) == len(SERVERS) and all(a['auth'] == 'bad' and a['key_id'] == key_id for a in assocs)
+        return bad
 
-    state, elapsed, ok = wait_state(host, all_bad, timeout=60)
-    assert ok, state
+    for name in WRONG:
+        state, _elapsed, ok = wait_state(get(name), all_bad(wrong[name]['id']), timeout=60)
+        assert ok, state
     # Watch as long again as an authenticated client needed: never a system peer, never synchronised.
-    seen = []
+    seen = {name: [] for name in WRONG}
 
-    def synced(current):
-        seen.append((current['summary'].get('synchronized'), current.get('peer') is not None))
-        return current['summary'].get('synchronized') or current.get('peer') is not None
+    def synced(name):
+        def check(current):
+            seen[name].append(current['summary'].get('synchronized'))
+            return current['summary'].get('synchronized') or current.get('peer') is not None
+        return check
 
-    state, _elapsed, got_peer = wait_state(host, synced, timeout=40)
-    assert not got_peer, state
-    assert len(seen) > 5
-    assert not status(host)['summary']['authenticated']
+    for name in WRONG:
+        state, _elapsed, got_peer = wait_state(get(name), synced(name), timeout=20)
+        assert not got_peer, state
+        assert len(seen[name]) > 3
+        assert not status(get(name))['summary']['authenticated']
+    # chronyd kept asking all along (its requests went out), and none of the replies passed.
+    ntpdata = lab.out('tsn-sym-chrc11', 'chronyc ntpdata')
+    counts = [(key.strip(), int(value)) for key, value in
+              (line.split(':', 1) for line in ntpdata.splitlines() if line.startswith('Total'))]
+    sent = [value for key, value in counts if key == 'Total TX']
+    good = [value for key, value in counts if key == 'Total good RX']
+    assert len(sent) == len(good) == len(SERVERS) and all(value >= 3 for value in sent), ntpdata
+    assert good == [0] * len(SERVERS), ntpdata

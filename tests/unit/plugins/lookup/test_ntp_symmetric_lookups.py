@@ -34,6 +34,14 @@ def test_key_values(tmp_path):
         ('c2', 2, '2 SHA1 ' + 'bb' * 20), ('c1', 1, '1 AES128CMAC ' + 'aa' * 16)]
 
 
+def test_key_values_in_chrony_syntax(tmp_path):
+    symmetric.write_store(str(tmp_path), KEYS)
+    got = make_lookup(ntp_symmetric_key, 'timesec.ntp.ntp_symmetric_key').run(['c1', 'c2'], variables={},
+                                                                              path=str(tmp_path), syntax='chrony')
+    assert [k['line'] for k in got] == ['1 AES128 HEX:' + 'aa' * 16, '2 SHA1 HEX:' + 'bb' * 20]
+    assert [k['type'] for k in got] == ['AES128CMAC', 'SHA1']
+
+
 def test_key_values_during_a_rotation(tmp_path):
     keys = dict(KEYS, c1=dict(KEYS['c1'], next={'id': 3, 'type': 'AES128CMAC', 'value': 'cc' * 16}))
     symmetric.write_store(str(tmp_path), keys)

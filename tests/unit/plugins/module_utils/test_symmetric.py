@@ -135,5 +135,18 @@ def test_public_view_has_no_values():
     assert view == {'c3': {'id': 3, 'type': 'SHA1'}}
 
 
-def test_keys_file_lines_sorted_by_id():
-    assert symmetric.keys_file_lines([KEY3, KEY1]) == ['1 AES128CMAC ' + 'aa' * 16, '3 SHA1 ' + 'bb' * 20]
+@pytest.mark.parametrize('syntax, expected', [
+    ('ntp', ['1 AES128CMAC ' + 'aa' * 16, '3 SHA1 ' + 'bb' * 20]),
+    ('chrony', ['1 AES128 HEX:' + 'aa' * 16, '3 SHA1 HEX:' + 'bb' * 20]),
+])
+def test_keys_file_lines_sorted_by_id(syntax, expected):
+    assert symmetric.keys_file_lines([KEY3, KEY1], syntax) == expected
+
+
+def test_keys_file_lines_default_syntax_is_ntp():
+    assert symmetric.keys_file_lines([KEY1]) == ['1 AES128CMAC ' + 'aa' * 16]
+
+
+def test_keys_file_lines_unknown_syntax():
+    with pytest.raises(symmetric.StoreError, match='syntax'):
+        symmetric.keys_file_lines([KEY1], 'openntpd')
