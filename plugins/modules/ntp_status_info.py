@@ -177,8 +177,8 @@ summary:
       sample: false
     symmetric:
       description:
-        - V(true) when the system peer is authenticated by a symmetric key (classic ntpd or ntpsec) - its association
-          has a key ID from 1 to 65535 (RV(associations[].symmetric)), no Autokey flags, and auth V(ok).
+        - V(true) when the system peer is authenticated by a symmetric key (classic ntpd, ntpsec or chronyd) - its
+          association has a key ID from 1 to 65535 (RV(associations[].symmetric)), no Autokey flags, and auth V(ok).
       type: bool
       sample: false
       version_added: 0.3.0
@@ -492,8 +492,9 @@ associations:
     symmetric:
       description:
         - V(true) for an association with a symmetric key (C(server ... key N)) - authentication enabled (status
-          word C(authenb)), a key ID from 1 to 65535 and no Autokey flags. Whether the key checked out is
-          RV(associations[].auth) (V(ok), or V(bad) for a wrong key).
+          word C(authenb)), a key ID from 1 to 65535 and no Autokey flags; for chronyd, C(authdata) mode C(SK).
+          Whether the key checked out is RV(associations[].auth) (V(ok), or V(bad) for a wrong key; chronyd drops
+          replies that fail, so there V(bad) means no authenticated reply arrived).
       type: bool
       sample: false
       version_added: 0.3.0
