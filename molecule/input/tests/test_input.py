@@ -104,7 +104,7 @@ CASES = [
     Case('server-daemon-not-on-platform', SERVER, {'ntp_server_daemon': 'ntpsec'},
          ['ntp_server_daemon (or ntp_daemon) is ntpsec, but the roles set up ntp or chrony on Debian 11']),
     Case('client-chrony-autokey', CLIENT, {'ntp_client_daemon': 'chrony'},
-         ['ntp_client_daemon (or ntp_daemon) is chrony, which the roles set up with NTS only, not Autokey',
+         ['ntp_client_daemon (or ntp_daemon) is chrony, which the roles set up with NTS and symmetric keys only, not Autokey',
           'Autokey needs classic ntp 4.2.8']),
     Case('client-daemon-unknown', CLIENT, {'ntp_client_daemon': 'openntpd'},
          ['ntp_client_daemon', 'auto, ntp, ntpsec, chrony']),
