@@ -25,7 +25,6 @@ KEYS_FILE = {'ntp': '/etc/ntp.keys', 'ntpsec': '/etc/ntpsec/ntp.keys', 'chrony':
 CONF = {'ntp': '/etc/ntp.conf', 'ntpsec': '/etc/ntpsec/ntp.conf', 'chrony': '/etc/chrony/chrony.conf'}
 GROUP = {'ntp': 'ntp', 'ntpsec': 'ntpsec', 'chrony': '_chrony'}
 PROCESS = {'ntp': 'ntpd', 'ntpsec': 'ntpd', 'chrony': 'chronyd'}
-RESTART = {'ntp': 'ntp', 'ntpsec': 'ntpsec', 'chrony': 'chrony'}
 STORE = os.path.join(lab.EPHEMERAL, 'symmetric-keys', 'keys.json')
 WRONG = ('tsn-sym-cli12', 'tsn-sym-chrc11')
 ROTATED = 'tsn-sym-cli11'
@@ -240,7 +239,8 @@ def test_wrong_key_never_syncs_and_reports_auth_bad(store):
     for name in WRONG:
         daemon = CLIENTS[name]
         wrong[name] = dict(store[name], value='00' * 16)
-        lab.sh(name, 'cat > %s && systemctl restart %s' % (KEYS_FILE[daemon], RESTART[daemon]),
+        # the daemon names are also the services' names
+        lab.sh(name, 'cat > %s && systemctl restart %s' % (KEYS_FILE[daemon], daemon),
                stdin=line_of(wrong[name], daemon) + '\n')
 
     def all_bad(key_id):
