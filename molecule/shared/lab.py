@@ -144,7 +144,7 @@ def secret_variants(secret):
 def verbose_log(*markers):
     """ANSIBLE_LOG_PATH's text and the paths a secret search reads: that log and the output of every
     ansible-playbook run of the tests (LOGS). Checks that the log is the -vvv log with diffs the search
-    needs, holding each of ``markers`` (module transfers such as 'AnsiballZ_ntp_keygen.py', task names)."""
+    needs, holding each of ``markers`` (-vvv "Using module file .../ntp_keygen.py" lines, task names)."""
     assert ANSIBLE_LOG and os.path.isfile(ANSIBLE_LOG), 'ANSIBLE_LOG_PATH is not set to a file'
     with open(ANSIBLE_LOG, errors='replace') as handle:
         text = handle.read()

@@ -9,7 +9,7 @@ import re
 import subprocess
 
 import pytest
-import testinfra
+from labkit.hosts import container_host
 
 from ntpcheck import wait_authenticated, wait_state
 
@@ -38,7 +38,7 @@ sys.exit(1)
 
 
 def get(name):
-    return testinfra.get_host('podman://' + name)
+    return container_host(name)
 
 
 def server(fw):

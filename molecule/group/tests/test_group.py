@@ -30,7 +30,8 @@ import re
 import subprocess
 import time
 
-import testinfra
+from labkit import nsenter
+from labkit.hosts import container_host
 import yaml
 
 from ntpcheck import status
@@ -58,7 +59,7 @@ def log(msg):
 
 
 def sh(target, script, check=True, timeout=120):
-    proc = subprocess.run(['podman', 'exec', target, 'sh', '-c', script], stdout=subprocess.PIPE,
+    proc = subprocess.run(nsenter.shell(target, script), stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=timeout, check=False)
     if check and proc.returncode != 0:
         raise AssertionError('%s on %s: rc=%s %s' % (script[:80], target, proc.returncode, proc.stderr[-300:]))
@@ -102,7 +103,7 @@ _hosts = {}
 
 def host_of(name):
     if name not in _hosts:
-        _hosts[name] = testinfra.get_host('podman://' + name)
+        _hosts[name] = container_host(name)
     return _hosts[name]
 
 

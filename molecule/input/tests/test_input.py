@@ -164,7 +164,9 @@ def run_case(case):
         if case.setup:
             case.setup()
         if case.target == DEB12:
-            lab.wait_for('Debian 12 container answers', lambda: lab.sh(DEB12, 'true', check=False).returncode == 0, 60)
+            # systemd up (the snapshot asks it about ntpd): nsenter reaches the container long before
+            lab.wait_for('Debian 12 container booted', lambda: lab.sh(DEB12, 'systemctl is-system-running', check=False)
+                         .stdout.strip() in ('running', 'degraded'), 60)
         extra = (os.path.join(lab.WORK, 'cases', case.id, 'export'),) if case.target in ('localhost', DEB12) else ()
         before = lab.snapshot(case.target, extra)
         run = lab.run_playbook('case-' + case.id, limit=case.target, extra_vars=case.extra_vars,

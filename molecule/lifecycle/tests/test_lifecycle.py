@@ -29,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import testinfra
+from labkit.hosts import container_host
 
 import lab
 from ansible_collections.timesec.ntp.plugins.module_utils import autokey, keygen  # on sys.path through lab
@@ -51,7 +51,7 @@ SERVER_SUBJECT = '%s@%s' % (SERVER, GROUP)
 
 class Lab:
     def __init__(self):
-        self.hosts = {name: testinfra.get_host('podman://' + name) for name in (SERVER,) + CLIENTS}
+        self.hosts = {name: container_host(name) for name in (SERVER,) + CLIENTS}
         self.server_password = lab.group_vars('ntp_servers')['ntp_server_crypto_password']
         self.client_password = lab.group_vars('ntp_clients')['ntp_client_crypto_password']
         self.pool = ThreadPoolExecutor(max_workers=4)
@@ -411,7 +411,7 @@ def test_step6_no_secret_in_logs_files_or_journal(life):
 
     # Logs: ANSIBLE_LOG_PATH (create, converge and every run of these tests, -vvv with diffs) and the
     # full output of each run of the tests.
-    main_log, logs = lab.verbose_log('AnsiballZ_ntp_keygen.py', "TASK [timesec.ntp.ntp_common : Template the daemon's configuration")
+    main_log, logs = lab.verbose_log('plugins/modules/ntp_keygen.py', "TASK [timesec.ntp.ntp_common : Template the daemon's configuration")
     assert len(logs) > 5, 'expected the output of every ansible-playbook run of the tests: %s' % logs
     leaks = lab.logs_containing(logs, secrets)
     # The search finds a password where it is (the scenario's inventory), so an empty result means something.

@@ -10,7 +10,7 @@ restart and a certificate renewal keep the clients authenticated. Waits are boun
 import re
 
 import pytest
-import testinfra
+from labkit.hosts import container_host
 
 import lab
 from ntpcheck import secret_window, status, wait_authenticated
@@ -27,7 +27,7 @@ VERSIONS = {SERVER: '4.3', 'tsn-nts-chrc13': '4.6', 'tsn-nts-chrk12': '4.3', BAD
 
 
 def get(name):
-    return testinfra.get_host('podman://' + name)
+    return container_host(name)
 
 
 def lines(host, path=CONF):

@@ -13,7 +13,7 @@ import os
 import subprocess
 
 import pytest
-import testinfra
+from labkit.hosts import container_host
 
 from ntpcheck import secret_window, status, wait_authenticated
 
@@ -29,7 +29,7 @@ V6_PREFIX = ipaddress.ip_network('fd42:201:125::/64')
 
 
 def get(name):
-    return testinfra.get_host('podman://' + name)
+    return container_host(name)
 
 
 def addresses(name, version):

@@ -2,6 +2,8 @@
 
 import subprocess
 
+from labkit import nsenter
+
 # Every lab container: systemd as PID 1, NET_ADMIN for the firewall code. Never --privileged and never
 # CAP_SYS_TIME: ntpd or chronyd would steer this machine's clock.
 RUN_FLAGS = ('--cap-add', 'NET_ADMIN', '--systemd=always')
@@ -15,12 +17,12 @@ def local(*argv, check=True, capture=True, stdin=None, timeout=None):
 
 
 def sh(target, script, stdin=None, check=True, timeout=120):
-    """Run ``sh -c script`` in a container (podman exec), or on the controller (target 'localhost');
+    """Run ``sh -c script`` in a container (nsenter, as podman exec would), or on the controller (target 'localhost');
     stdout and stderr apart. ``check`` raises AssertionError on a non-zero exit."""
     if target == 'localhost':
         argv = ['sh', '-c', script]
     else:
-        argv = ['podman', 'exec'] + (['-i'] if stdin is not None else []) + [target, 'sh', '-c', script]
+        argv = nsenter.shell(target, script)
     proc = subprocess.run(argv, input=stdin if stdin is not None else '', stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=timeout, errors='replace', check=False)
     if check and proc.returncode != 0:
@@ -79,3 +81,17 @@ def restart_container(name):
     subprocess.run(['podman', 'start', name], check=True, stdout=subprocess.DEVNULL, timeout=120)
     after = out_local(['podman', 'inspect', '-f', '{{.State.StartedAt}}', name])
     return before, after
+
+
+def register_testinfra_backend():
+    """Make ``nsenter://NAME`` a testinfra host spec (labkit.testinfra_nsenter), for get_host() and the
+    verifier's ``hosts`` option (a scenario's tests/conftest.py calls this)."""
+    import testinfra.backend  # pylint: disable=import-outside-toplevel
+    testinfra.backend.BACKENDS.setdefault('nsenter', 'labkit.testinfra_nsenter.NsenterBackend')
+
+
+def container_host(name):
+    """A testinfra host for container ``name`` that runs its commands through nsenter (labkit.nsenter)."""
+    import testinfra  # pylint: disable=import-outside-toplevel
+    register_testinfra_backend()
+    return testinfra.get_host('nsenter://' + name)

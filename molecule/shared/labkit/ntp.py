@@ -9,6 +9,7 @@ import time
 
 sys.path.insert(0, os.environ.get('TSN_COLLECTIONS', ''))
 from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq  # noqa: E402
+from labkit import nsenter  # noqa: E402
 
 # How each daemon is read: its program (with -n -c and one command) and the collector.
 READERS = {'ntpd': ('ntpq', ntpq.collect), 'chronyd': ('chronyc', chronyc.collect)}
@@ -16,7 +17,7 @@ READERS = {'ntpd': ('ntpq', ntpq.collect), 'chronyd': ('chronyc', chronyc.collec
 
 def read(run_shell, daemon=None):
     """{'daemon', 'system', 'associations', 'summary'} of a host, where ``run_shell(script)`` returns
-    (rc, stdout, stderr) of a shell command on it (podman exec, testinfra, ...). The daemon is the one
+    (rc, stdout, stderr) of a shell command on it (nsenter, testinfra, ...). The daemon is the one
     that runs (chronyd when a chronyd process does) unless given. Raises ntpq.NtpqError (chronyc's
     errors derive from it) when it does not answer."""
     if daemon is None:
@@ -28,9 +29,9 @@ def read(run_shell, daemon=None):
 
 
 def podman_shell(name):
-    """run_shell for read(): a command in container ``name`` through podman exec."""
+    """run_shell for read(): a command in container ``name`` (labkit.nsenter, as podman exec would run it)."""
     def run(script):
-        proc = subprocess.run(['podman', 'exec', name, 'sh', '-c', script], check=False, text=True,
+        proc = subprocess.run(nsenter.shell(name, script), check=False, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, errors='replace')
         return proc.returncode, proc.stdout, proc.stderr
     return run

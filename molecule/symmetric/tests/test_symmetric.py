@@ -13,7 +13,7 @@ import json
 import os
 
 import pytest
-import testinfra
+from labkit.hosts import container_host
 
 import lab
 from ntpcheck import status, wait_state
@@ -33,7 +33,7 @@ RETIRED = {}
 
 
 def get(name):
-    return testinfra.get_host('podman://' + name)
+    return container_host(name)
 
 
 def read_store():
