@@ -47,7 +47,9 @@ stage_molecule() {
   for scenario in ${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}; do
     while [ "$(jobs -rp | wc -l)" -ge "${TSN_MOLECULE_JOBS:-3}" ]; do sleep 2; done
     echo "--- molecule test -s $scenario (started at +$((SECONDS - start)) s)"
-    ( s=$SECONDS; molecule test -s "$scenario" > "$logs/$scenario.log" 2>&1; r=$?
+    # One run of a scenario at a time on this machine (its containers and network have fixed names):
+    # a second checkout's run of the same scenario waits here instead of destroying this one's hosts.
+    ( s=$SECONDS; flock "/run/lock/tsn-molecule-$scenario.lock" molecule test -s "$scenario" > "$logs/$scenario.log" 2>&1; r=$?
       echo "--- molecule test -s $scenario: rc=$r after $((SECONDS - s)) s" >> "$logs/$scenario.log"
       echo "$r" > "$logs/$scenario.rc" ) &
     names+=("$scenario")
