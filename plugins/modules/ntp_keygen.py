@@ -80,8 +80,12 @@ options:
   identity_modulus:
     description:
       - IFF group key modulus in bits (C(ntp-keygen -b)), 256 to 2048. Only with O(iff=true).
+      - Debian 11's ntp-keygen 4.2.8p15 makes at most 2047 bits - at 2048 OpenSSL refuses its DSA parameters
+        (C(seed_len is less than the length of q)) and ntp-keygen exits 0 without a key, which this module reports as
+        an error. The roles take 1024 to 2047 (default 2047; a client verifies it as fast as 1024 bits, measured:
+        docs/autokey.md).
     type: int
-    default: 512
+    default: 2047
   digest:
     description:
       - Certificate digest scheme (C(ntp-keygen -c)).
@@ -577,7 +581,7 @@ def main():
         iff=dict(type='bool', default=False),
         lifetime=dict(type='int', default=365),
         modulus=dict(type='int', default=2048),
-        identity_modulus=dict(type='int', default=512),
+        identity_modulus=dict(type='int', default=2047),
         digest=dict(type='str', default='RSA-SHA256',
                     choices=['RSA-MD5', 'RSA-SHA1', 'RSA-SHA224', 'RSA-SHA256', 'RSA-RIPEMD160']),
         regenerate=dict(type='str', default='partial_idempotence',

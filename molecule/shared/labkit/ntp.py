@@ -25,7 +25,8 @@ def read(run_shell, daemon=None):
     program, collect = READERS[daemon]
     system, associations = collect(lambda command: run_shell('%s -n -c %s' % (program, shlex.quote(command))))
     return {'daemon': daemon, 'system': system, 'associations': associations,
-            'summary': ntpq.summarize(system, associations)}
+            'summary': ntpq.summarize(system, associations),
+            'upstreams': [ntpq.source(assoc) for assoc in associations]}
 
 
 def podman_shell(name):
