@@ -242,6 +242,16 @@ upstreams:
       description: As in RV(associations[].reach_register).
       type: str
       sample: "377"
+steppers:
+  description:
+    - Hooks and tools on the target that step the clock from plain (unauthenticated) NTP - C(ntpdate),
+      C(ntpdate-debian) and the ifupdown, NetworkManager and dhclient hooks of Debian's C(ntpdate) and
+      C(ntpsec-ntpdate) packages. Each can undo what authenticated time guarantees; the roles purge those
+      packages, and timesec.ntp.ntp_client's verify step fails while any is left.
+  returned: success
+  type: list
+  elements: str
+  sample: [/etc/network/if-up.d/ntpsec-ntpdate, /usr/sbin/ntpdate-debian]
 process:
   description:
     - The local ntpd (or chronyd) process, read from C(/proc) when O(host) is the target itself (V(localhost),
@@ -576,7 +586,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, hostinfo, ntpq
 
 # ntpd on the target itself: its process (and configuration file) can be read from /proc.
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
@@ -695,7 +705,7 @@ def main():
     process = local_daemon(system.get('daemon')) if p['host'] in LOCAL_HOSTS else None
     module.exit_json(changed=False, daemon=daemon, system=system, associations=associations, process=process,
                      summary=ntpq.summarize(system, associations),
-                     upstreams=[ntpq.source(assoc) for assoc in associations])
+                     upstreams=[ntpq.source(assoc) for assoc in associations], steppers=hostinfo.expand(hostinfo.STEPPERS))
 
 
 if __name__ == '__main__':

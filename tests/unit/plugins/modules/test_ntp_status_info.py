@@ -422,3 +422,12 @@ def test_local_chronyd_process(tmp_path):
     assert RUNNING_DAEMONS(proc) == {'chronyd', 'ntpd'}
     (tmp_path / 'none').mkdir()
     assert RUNNING_DAEMONS(fake_proc(tmp_path / 'none', {})) == set()
+
+
+def test_steppers_left_on_the_target(monkeypatch, tmp_path):
+    """Hooks that step the clock from plain NTP are reported (the client's verify step fails on them)."""
+    from ansible_collections.timesec.ntp.plugins.module_utils import hostinfo
+    (tmp_path / 'ntpsec-ntpdate').write_text('#!/bin/sh\n')
+    monkeypatch.setattr(hostinfo, 'STEPPERS', (str(tmp_path / 'ntpsec-ntpdate'), str(tmp_path / 'ntpdate')))
+    result, dummy = run(monkeypatch, captured('client1', [ASSID]))
+    assert result['steppers'] == [str(tmp_path / 'ntpsec-ntpdate')]
