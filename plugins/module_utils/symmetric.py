@@ -58,24 +58,25 @@ SYNTAXES = {
 
 # ntpd's key IDs for symmetric keys: 1..65535 (above are Autokey session keys).
 MAX_KEY_ID = 65535
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')
-HEX_RE = re.compile(r'^[0-9a-f]+$')
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z')
+HEX_RE = re.compile(r'^[0-9a-f]+\Z')
 
 
 class StoreError(Exception):
     """The store cannot be read or written, or holds something that is not a key."""
 
 
-def check_name(name):
+def check_name(name, what='a key name'):
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise StoreError('key name %r: use 1-64 letters, digits, ".", "-" or "_", starting with a letter or digit'
-                         % (name,))
+        # not shown: it failed the check, so it may be anything (a key pasted into the wrong variable)
+        raise StoreError('%s is not a key name (not shown): use 1-64 letters, digits, ".", "-" or "_", starting with a '
+                         'letter or digit' % what)
     return name
 
 
 def check_digest(digest):
     if digest not in DIGESTS:
-        raise StoreError('digest %r: choose one of %s' % (digest, ', '.join(DIGESTS)))
+        raise StoreError('the digest is not one of %s' % ', '.join(DIGESTS))
     return digest
 
 
@@ -251,7 +252,7 @@ def keys_file_lines(entries, syntax='ntp'):
     (``ID TYPE KEY``, a key longer than 20 characters being hex), ``chrony`` for chrony 4
     (``ID TYPE HEX:KEY``)."""
     if syntax not in SYNTAXES:
-        raise StoreError('keys file syntax %r: choose one of %s' % (syntax, ', '.join(SYNTAXES)))
+        raise StoreError('the keys file syntax is not one of %s' % ', '.join(SYNTAXES))
     names, prefix = SYNTAXES[syntax]['names'], SYNTAXES[syntax]['prefix']
     return ['%d %s %s%s' % (entry['id'], names.get(entry['type'], entry['type']), prefix, entry['value'])
             for entry in sorted(entries, key=lambda entry: entry['id'])]

@@ -31,8 +31,8 @@ class UpstreamError(ValueError):
 
 
 def _where(index, host):
-    shown = json.dumps(host) if isinstance(host, str) else repr(type(host).__name__)
-    return '%s[%d] (%s)' % (VARIABLE, index, shown)
+    # the host only once it is one (a DNS name or an IP literal): an arbitrary value is never shown
+    return '%s[%d] (%s)' % (VARIABLE, index, json.dumps(host) if is_host(host) else 'its host not shown')
 
 
 def is_host(value):
@@ -58,8 +58,7 @@ def is_ipv6(value):
 def _bool(index, host, entry, field, default):
     value = entry.get(field, default)
     if not isinstance(value, bool):
-        raise UpstreamError('%s: %s must be true or false, not %s' % (_where(index, host), field, json.dumps(value)
-                                                                         if isinstance(value, (str, int)) else 'that'))
+        raise UpstreamError('%s: %s must be true or false (the value given is not shown)' % (_where(index, host), field))
     return value
 
 

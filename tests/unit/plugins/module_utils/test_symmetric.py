@@ -109,7 +109,7 @@ def test_names(name, ok):
 
 
 def test_unknown_digest():
-    with pytest.raises(symmetric.StoreError, match='choose one of AES128CMAC'):
+    with pytest.raises(symmetric.StoreError, match='not one of AES128CMAC'):
         symmetric.plan({}, ['c1'], 'MD5')
 
 
