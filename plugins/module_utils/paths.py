@@ -82,6 +82,9 @@ def stat_problem(info, path, variable, owner_uid, private, reader_group=None, ho
     others; ``reader_group``: a group that must be able to read it (ntpd's, for the keys directory),
     through the group or others bits. None when it is fit. The role never changes an existing
     directory's owner or mode: the message says what to run instead."""
+    if info.get('islink'):
+        return ('%s (%s) is a symbolic link: give the directory itself (AppArmor and these checks judge the real path).'
+                % (variable, path))
     if not info['isdir']:
         return '%s (%s) exists and is not a directory: remove it, or choose another path.' % (variable, path)
     real = info.get('realpath')
@@ -131,11 +134,12 @@ def stat_info(path):
 
 
 def host_stat_info(result):
-    """``info`` for stat_problem from ansible.builtin.stat's ``stat`` (follow: true); None when missing."""
+    """``info`` for stat_problem from ansible.builtin.stat's ``stat`` (follow: false: a symbolic link is refused);
+    None when missing."""
     if not result or not result.get('exists'):
         return None
-    return {'isdir': bool(result.get('isdir')), 'uid': result.get('uid'), 'gid': result.get('gid'),
-            'group': result.get('gr_name'), 'mode': int(str(result.get('mode') or '0'), 8),
+    return {'isdir': bool(result.get('isdir')), 'islink': bool(result.get('islnk')), 'uid': result.get('uid'),
+            'gid': result.get('gid'), 'group': result.get('gr_name'), 'mode': int(str(result.get('mode') or '0'), 8),
             'realpath': result.get('lnk_source') or result.get('path')}
 
 
