@@ -94,7 +94,7 @@ def test_clients_at_fastest_polling_are_not_rate_limited(fw):
     """limited kod is on (issue 14, item 5), and side_effect.yml restarted every server and client:
     a full iburst + Autokey start (the ipt client polls at minpoll 3) stays within ntpd's limits."""
     conf = server(fw).file('/etc/ntp.conf').content_string
-    assert re.search(r'^restrict 10\.201\.123\.0 mask 255\.255\.255\.128 limited kod nomodify noquery$', conf, re.M), conf
+    assert re.search(r'^restrict 10\.201\.123\.0 mask 255\.255\.255\.128 limited kod nomodify noquery nopeer noepeer$', conf, re.M), conf
     assert wait_authenticated(client(fw), timeout=180)['authenticated']
     # Measured: 0 on all four servers in one run; 1 on one server in a run under load average 17
     # (a restarted client's packets closer than ntpd's 2 s minimum). One dropped packet is harmless;

@@ -161,7 +161,7 @@ CASES = [
          {'ntp_server_upstream_servers': ['10.0.0.1'], 'ntp_server_upstream_orphan_stratum': 5},
          ['ntp_server_upstream_orphan_stratum is 5: it must be a whole number from 10 to 15']),
     Case('server-identity-modulus-512', SERVER, {'ntp_server_identity_modulus': 512},
-         ['ntp_server_identity_modulus is 512: it must be a whole number from 1024 to 2047']),
+         ['ntp_server_identity_modulus must be one of: 1024, 1536, 2048, got: 512']),
     Case('client-key-modulus-512', CLIENT, {'ntp_client_key_modulus': 512},
          ['ntp_client_key_modulus is 512: it must be a whole number from 1024 to 2048']),
     # Issue 26: dangerous directories (shared ones, "..", an existing one the role would have to re-own), a password

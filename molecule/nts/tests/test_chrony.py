@@ -243,7 +243,8 @@ def test_a_publicly_trusted_impostor_is_never_authenticated():
     victim without nosystemcert authenticates the impostor, so the setup is a real attack."""
     victim, impostor = get(VICTIM), get(BAD)
     assert 'nosystemcert' in lines(victim) and 'ntstrustedcerts %s' % CA in lines(victim)
-    address = lab.out(BAD, "ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1")
+    # both of the impostor's addresses under the server's name (the network is dual-stack; glibc prefers the ULA)
+    addresses = lab.out(BAD, "ip -o addr show eth0 scope global | awk '{print $4}' | cut -d/ -f1").split()
     key, cert, rogue_ca = rogue_certificate(SERVER)
     lab.sh(BAD, 'umask 027; cat > /etc/chrony/rogue-key.pem; chgrp _chrony /etc/chrony/rogue-key.pem', stdin=key)
     lab.sh(BAD, 'cat > /etc/chrony/rogue-cert.pem', stdin=cert)
@@ -252,17 +253,19 @@ def test_a_publicly_trusted_impostor_is_never_authenticated():
                           '/etc/chrony/impostor.conf')
     lab.sh(VICTIM, 'cat > /usr/local/share/ca-certificates/tsn-rogue.crt && update-ca-certificates >/dev/null',
            stdin=rogue_ca)
-    victim.check_output('cp /etc/hosts /root/hosts.before && { echo "%s %s"; cat /root/hosts.before; } > /etc/hosts'
-                        % (address, SERVER))
+    victim.check_output('cp /etc/hosts /root/hosts.before && { %s cat /root/hosts.before; } > /etc/hosts'
+                        % ''.join('echo "%s %s";' % (address, SERVER) for address in addresses))
     try:
-        assert victim.check_output('getent hosts %s' % SERVER).split()[0] == address
+        resolved = {line.split()[0] for line in victim.check_output('getent ahosts %s' % SERVER).splitlines()}
+        assert resolved == set(addresses), (resolved, addresses)
         assert 'tsn-rogue' in victim.check_output('ls /etc/ssl/certs')
         restart_fresh(victim)
         deadline = time.monotonic() + 45
         while time.monotonic() < deadline:
-            data = impostor_authdata(victim, address)
-            assert data is None or data[1:] == (0, 0), 'the victim got NTS keys from the impostor: %r' % (data,)
-            assert not re.search(r'^\^\*\s+%s\s' % re.escape(address), victim.check_output('chronyc -n sources'), re.M)
+            for address in addresses:
+                data = impostor_authdata(victim, address)
+                assert data is None or data[1:] == (0, 0), 'the victim got NTS keys from the impostor: %r' % (data,)
+                assert not re.search(r'^\^\*\s+%s\s' % re.escape(address), victim.check_output('chronyc -n sources'), re.M)
             time.sleep(5)
         log = journal(victim)
         assert re.search(r'TLS handshake with \S+ \(%s\) failed' % SERVER, log), log[-2000:]
@@ -270,7 +273,8 @@ def test_a_publicly_trusted_impostor_is_never_authenticated():
         victim.check_output("sed -i 's/^nosystemcert$/# (control) nosystemcert/' %s" % CONF)
         restart_fresh(victim)
         control = lab.wait_for('victim authenticates the impostor without nosystemcert',
-                               lambda: (impostor_authdata(victim, address) or ('', 0, 0))[1] > 0, 60)
+                               lambda: any((impostor_authdata(victim, address) or ('', 0, 0))[1] > 0
+                                           for address in addresses), 60)
         assert control[2], 'without nosystemcert the impostor was not authenticated either: the attack was not real'
     finally:
         victim.run("sed -i 's/^# (control) nosystemcert$/nosystemcert/' %s" % CONF)

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.timesec.ntp.plugins.module_utils.keygen import keygen_command, keygen_environment
 
 BIN = '/usr/sbin/ntp-keygen'
@@ -38,3 +40,11 @@ def test_password_only_in_environment(tmp_path):
     assert env['NTP_KEYGEN_PASSWORD'] == 's3cret pw'
     assert env['LC_ALL'] == 'C'
     assert env['HOME'] == workdir
+
+
+@pytest.mark.parametrize('bits, flag', [(512, '512'), (1024, '1024'), (1536, '1536'), (2048, '2047')])
+def test_identity_modulus_2048_is_asked_as_2047(bits, flag):
+    """ntp-keygen 4.2.8p15 asked for -b 2048 exits 0 without a key (OpenSSL wants a 256-bit q); -b 2047 makes the
+    2048-bit prime (measured)."""
+    argv = keygen_command('ntp-keygen', iff=True, identity_modulus=bits)
+    assert argv[argv.index('-b') + 1] == flag
