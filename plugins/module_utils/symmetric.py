@@ -212,9 +212,9 @@ def plan(keys, names, digest, rotate=(), token_hex=secrets.token_hex, reserved=(
             finished.append(name)
     clashes = sorted((key['id'], name) for name in names for key in generations(result[name]) if key['id'] in set(reserved))
     if clashes:
+        which = ', '.join('key %s has ID %d' % (name, key_id) for key_id, name in clashes)
         raise StoreError('%s: the ID of an upstream server\'s key (ntp_server_upstream_servers key_id); give that '
-                         'upstream key another key_id' % ', '.join('key %s has ID %d' % (name, key_id)
-                                                                  for key_id, name in clashes))
+                         'upstream key another key_id' % which)
     return result, {'created': created, 'rotated': rotated, 'finished': finished, 'revoked': revoked,
                     'revoked_ids': sorted(revoked_ids)}
 

@@ -83,8 +83,9 @@ def normalize_entry(index, entry):
     host = entry.get('host')
     unknown = sorted(set(entry) - set(FIELDS))
     if unknown:
-        raise UpstreamError('%s: unknown key%s %s; the keys are %s' % (_where(index, host), 's' if len(unknown) > 1 else '',
-                                                                     ', '.join(map(str, unknown)), ', '.join(FIELDS)))
+        raise UpstreamError('%s: unknown key%s %s; the keys are %s'
+                            % (_where(index, host), 's' if len(unknown) > 1 else '', ', '.join(map(str, unknown)),
+                               ', '.join(FIELDS)))
     if not is_host(host):
         raise UpstreamError('%s: host must be a DNS name or an IP address: letters, digits, "-" and "." (or an IPv4/IPv6 '
                             'literal), with no whitespace, newline, "#" or options; put options in the mapping\'s keys'
@@ -100,8 +101,8 @@ def normalize_entry(index, entry):
               'maxpoll': _poll(index, host, entry, 'maxpoll'),
               'nts_ca': entry.get('nts_ca') or '', 'key_id': None, 'key': None, 'digest': None}
     if result['minpoll'] is not None and result['maxpoll'] is not None and result['minpoll'] > result['maxpoll']:
-        raise UpstreamError('%s: minpoll (%d) is above maxpoll (%d)' % (_where(index, host), result['minpoll'],
-                                                                         result['maxpoll']))
+        raise UpstreamError('%s: minpoll (%d) is above maxpoll (%d)'
+                            % (_where(index, host), result['minpoll'], result['maxpoll']))
     if not isinstance(result['nts_ca'], str):
         raise UpstreamError('%s: nts_ca must be PEM text or the path of a PEM file on the controller' % _where(index, host))
     if result['nts_ca'] and auth != 'nts':
@@ -109,8 +110,8 @@ def normalize_entry(index, entry):
     secret_fields = [field for field in ('key_id', 'key', 'digest') if entry.get(field) is not None]
     if auth != 'symmetric':
         if secret_fields:
-            raise UpstreamError('%s: %s %s for auth symmetric only' % (_where(index, host), ' and '.join(secret_fields),
-                                                                      'is' if len(secret_fields) == 1 else 'are'))
+            raise UpstreamError('%s: %s %s for auth symmetric only'
+                                % (_where(index, host), ' and '.join(secret_fields), 'is' if len(secret_fields) == 1 else 'are'))
         return result
     if result['pool']:
         raise UpstreamError('%s: a pool has many servers, which cannot share one symmetric key: use auth nts or none, '
@@ -129,9 +130,9 @@ def normalize_entry(index, entry):
         symmetric.check_extra({'id': key_id, 'type': digest, 'value': key})
     except symmetric.StoreError:
         # never the value itself: it is a secret
+        wanted = '32 hex digits for AES128CMAC' if digest == 'AES128CMAC' else '40 to 128 hex digits for %s' % digest
         raise UpstreamError('%s: auth symmetric needs key, the shared key as hex (%s); the key given is not (its '
-                            'value is not shown)' % (_where(index, host), '32 hex digits for AES128CMAC'
-                                                    if digest == 'AES128CMAC' else '40 to 128 hex digits for %s' % digest)) from None
+                            'value is not shown)' % (_where(index, host), wanted)) from None
     result.update(key_id=key_id, key=key.lower(), digest=digest)
     return result
 

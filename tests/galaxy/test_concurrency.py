@@ -25,7 +25,6 @@ import os
 import subprocess
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 import yaml

@@ -1,18 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """module_utils/paths (issue 26, item 4): shared directories, "." and ".." segments, existing directories
-never re-owned; and the filter ntp_dir_problem and the lookup ntp_controller_dir built on it."""
+never re-owned. The filter ntp_dir_problem and the lookup ntp_controller_dir built on it are tested in
+tests/unit/plugins/filter/test_dir_problem.py and tests/unit/plugins/lookup/test_ntp_controller_dir.py."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from ansible.errors import AnsibleLookupError
-
-from ansible_collections.timesec.ntp.plugins.filter.dir_problem import ntp_dir_problem
-from ansible_collections.timesec.ntp.plugins.lookup.ntp_controller_dir import LookupModule
 from ansible_collections.timesec.ntp.plugins.module_utils import paths
 
 
@@ -76,38 +71,3 @@ def test_existing_directory(stat, private, reader, message):
         assert problem and message in problem, problem
         if 'mode' in message or 'owned' in message or 'cannot read' in message:
             assert 'does not change the' in problem, 'the message must say the role leaves the directory alone'
-
-
-def test_host_filter_uses_stat_results():
-    stat = {'exists': True, 'isdir': True, 'uid': 0, 'gid': 0, 'gr_name': 'root', 'mode': '0777', 'path': '/srv/keys'}
-    assert 'mode 0777' in ntp_dir_problem('/srv/keys', 'ntp_server_keysdir', stat=stat, reader_group='ntp')
-    assert ntp_dir_problem('/srv/keys', 'ntp_server_keysdir', stat=dict(stat, mode='0750', gr_name='ntp'), reader_group='ntp') == ''
-    assert ntp_dir_problem('/srv/keys', 'ntp_server_keysdir', stat={'exists': False}) == ''
-    link = dict(stat, isdir=False, islnk=True, lnk_source='/etc', mode='0777')
-    assert 'symbolic link' in ntp_dir_problem('/srv/keys', 'ntp_server_keysdir', stat=link)
-    assert 'is /etc' in ntp_dir_problem('/etc', 'ntp_client_keysdir')
-
-
-def test_controller_lookup(tmp_path):
-    lookup = LookupModule()
-    missing = str(tmp_path / 'new')
-    mine = tmp_path / 'mine'
-    mine.mkdir(mode=0o700)
-    os.chmod(str(mine), 0o700)
-    result = lookup.run([{'path': missing, 'variable': 'ntp_server_export_dir', 'private': False},
-                         {'path': str(mine), 'variable': 'ntp_server_nts_ca_dir', 'private': True}])
-    assert [(r['path'], r['exists']) for r in result] == [(missing, False), (str(mine), True)]
-    assert not os.path.exists(missing), 'the check created the directory'
-    os.chmod(str(mine), 0o755)
-    with pytest.raises(AnsibleLookupError, match=r'ntp_server_nts_ca_dir \(.*\) exists with mode 0755') as exc:
-        lookup.run([{'path': str(mine), 'variable': 'ntp_server_nts_ca_dir', 'private': True}])
-    assert 'Nothing was changed' in str(exc.value)
-    assert oct(os.stat(str(mine)).st_mode & 0o777) == '0o755', 'the check changed the mode'
-    with pytest.raises(AnsibleLookupError, match='ntp_server_export_dir is /tmp'):
-        lookup.run([{'path': '/tmp', 'variable': 'ntp_server_export_dir', 'private': False}])
-    link = tmp_path / 'link'
-    link.symlink_to('/etc')
-    with pytest.raises(AnsibleLookupError, match='resolves to /etc'):
-        lookup.run([{'path': str(link), 'variable': 'ntp_server_export_dir', 'private': False}])
-    home = lookup.run([{'path': '~/.ansible/timesec.ntp-test-not-there', 'variable': 'v', 'private': True}])[0]
-    assert home['path'] == os.path.expanduser('~/.ansible/timesec.ntp-test-not-there') and not home['exists']
