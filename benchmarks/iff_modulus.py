@@ -73,8 +73,8 @@ def main():
             subprocess.run(['rm', '-rf', lab.dir], check=False)
 
     print('\nntp-keygen -I -b M on the server (%d runs): ' % args.runs + '; '.join(
-        '%d bits median %s s (each: %s)' % (
-            m, describe(statistics.median([v for v in keygen[m] if v] or [0])), ', '.join(describe(v) for v in keygen[m]))
+        '%d bits median %s s (each: %s)'
+        % (m, describe(statistics.median([v for v in keygen[m] if v] or [0])), ', '.join(describe(v) for v in keygen[m]))
         for m in MODULI))
     print('seconds from ntpd start to IFF-verified sys.peer (%d runs, all clients restarted at once):' % args.runs)
     medians = {}

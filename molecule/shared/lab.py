@@ -124,11 +124,16 @@ echo "packages: $(dpkg-query -W -f='${Package}=${Version}:${db:Status-Status} ' 
 SNAPSHOT_FIREWALL = 'echo "iptables: $(command -v iptables >/dev/null && iptables -S INPUT 2>&1 | tr "\\n" " ")"'
 
 
-def snapshot(target, extra_paths=()):
-    """What a failed preflight must leave alone: ntp.conf, the keys directory, ntpd, packages, firewall."""
+def snapshot(target, extra_paths=(), base=True):
+    """What a failed preflight must leave alone: ntp.conf, the keys directory, ntpd, packages, firewall, and the
+    listing of each of ``extra_paths``; without ``base``, only the mode and owner of each of ``extra_paths`` (a
+    directory the role must not re-own, e.g. the controller's /tmp, whose contents others change)."""
+    if not base:
+        script = ''.join('echo "%s: $(stat -c \'%%A %%U:%%G\' %s 2>&1)"\n' % (path, path) for path in extra_paths)
+        return sh(target, script, check=False).stdout if script else ''
     script = SNAPSHOT + ('' if target == 'localhost' else SNAPSHOT_FIREWALL + '\n')
     for path in extra_paths:
-        script += 'echo "%s: $(ls -la %s 2>&1)"\n' % (path, path)
+        script += 'echo "%s: $(stat -c \'%%A %%U:%%G\' %s 2>&1) $(ls -la %s 2>&1)"\n' % (path, path, path)
     return sh(target, script, check=False).stdout
 
 

@@ -41,8 +41,13 @@ _value:
 
 import ipaddress
 
+import re
+
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
+
+
+SHOWN_RE = re.compile(r'[0-9A-Fa-f:.]{1,39}(?:/[0-9]{1,3})?\Z')
 
 
 def ntp_restrict(networks):
@@ -55,10 +60,17 @@ def ntp_restrict(networks):
         text = to_text(item).strip()
         try:
             net = ipaddress.ip_network(text, strict=True)
-        except ValueError as exc:
+        except ValueError:
+            try:
+                ipaddress.ip_network(text, strict=False)
+                reason = 'it has host bits set'
+            except ValueError:
+                reason = 'it is not an IPv4 or IPv6 network in CIDR notation'
+            # the value only when it looks like an address (never an arbitrary string: a key in the wrong variable)
+            shown = "'%s'" % text if SHOWN_RE.match(text) and ('.' in text or ':' in text) else '(not shown)'
             raise AnsibleFilterError(
-                'invalid network %r in the allowed networks: %s (write it as a CIDR such as '
-                '192.168.122.0/24 with the host bits zero)' % (text, exc)) from exc
+                'invalid network %s in the allowed networks or firewall sources: %s (write it as a CIDR such as '
+                '192.168.122.0/24 with the host bits zero)' % (shown, reason)) from None
         lines.append('%s mask %s' % (net.network_address, net.netmask))
     return lines
 

@@ -44,11 +44,11 @@ SIGNATURE_OID_DIGEST = {'1.3.36.3.3.1.2': 'ripemd160'}
 
 # Host and group names end up in file names and in ntp.conf: no '/', no
 # whitespace, no '@' (it separates host and group in a certificate subject).
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$')
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\Z')
 
 # First line of every ntp-keygen file; the kind never contains '_'.
-HEADER_RE = re.compile(r'^# (?P<file>ntpkey_(?P<kind>[A-Za-z0-9-]+?)_(?P<name>[^\s/]+)\.(?P<fstamp>[0-9]+))\s*$')
-FILE_RE = re.compile(r'^ntpkey_(?P<kind>[A-Za-z0-9-]+?)_(?P<name>[^\s/]+)\.(?P<fstamp>[0-9]+)$')
+HEADER_RE = re.compile(r'^# (?P<file>ntpkey_(?P<kind>[A-Za-z0-9-]+?)_(?P<name>[^\s/]+)\.(?P<fstamp>[0-9]+))\s*\Z')
+FILE_RE = re.compile(r'^ntpkey_(?P<kind>[A-Za-z0-9-]+?)_(?P<name>[^\s/]+)\.(?P<fstamp>[0-9]+)\Z')
 PEM_RE = re.compile(r'-----BEGIN (?P<label>[A-Z0-9 ]+)-----\r?\n.*?-----END (?P=label)-----\r?\n?', re.DOTALL)
 
 # The links ntpd opens in keysdir, by role of the file.
@@ -71,8 +71,8 @@ def valid_name(name):
 def check_name(what, name):
     if not valid_name(name):
         raise AutokeyError(
-            '%s %r is not usable in ntp-keygen file names: use letters, digits, '
-            "'.', '-' or '_' only (no '/', whitespace or '@')" % (what, name))
+            '%s is not usable in ntp-keygen file names (not shown): use letters, digits, '
+            "'.', '-' or '_' only (no '/', whitespace or '@')" % what)
 
 
 def ntp_to_datetime(fstamp):

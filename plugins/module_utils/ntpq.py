@@ -78,29 +78,29 @@ IDENTITY_SCHEMES = (('IFF', 'iff'), ('GQ', 'gq'), ('MV', 'mv'), ('PRIV', 'pc'))
 LEAP_CODES = {'00': 'none', '01': 'add_sec', '10': 'del_sec', '11': 'alarm'}
 
 # "No association ID's returned" (ntp 4.2.8), "server=localhost No association IDs returned" (ntpsec).
-NO_ASSOCIATIONS_RE = re.compile(r"^\s*(?:server=\S+\s+)?No association ID'?s returned\s*$")
+NO_ASSOCIATIONS_RE = re.compile(r"^\s*(?:server=\S+\s+)?No association ID'?s returned\s*\Z")
 # ntpsec's ntpq echoes its "timeout" command on stdout.
-TIMEOUT_ECHO_RE = re.compile(r'^\s*primary timeout \d+ ms\s*$')
+TIMEOUT_ECHO_RE = re.compile(r'^\s*primary timeout \d+ ms\s*\Z')
 # ntpsec's filter arrays ("filtdelay =<tab-separated numbers>,": a space before "="), whose first
 # bytes may be garbage. Classic ntpq prints "filtdelay=" and is left alone.
-FILTER_ARRAY_RE = re.compile(r'(?:^|,)\s*filt(?:delay|offset|disp)\s+=.*?(?=,\s*[A-Za-z_][\w.-]*=|,?\s*$)',
+FILTER_ARRAY_RE = re.compile(r'(?:^|,)\s*filt(?:delay|offset|disp)\s+=.*?(?=,\s*[A-Za-z_][\w.-]*=|,?\s*\Z)',
                              re.DOTALL)
 
-AS_HEADER_RE = re.compile(r'^\s*ind\s+assid\s+status\s+conf\s+reach\s+auth\s+condition\s+last_event\s+cnt\s*$')
+AS_HEADER_RE = re.compile(r'^\s*ind\s+assid\s+status\s+conf\s+reach\s+auth\s+condition\s+last_event\s+cnt\s*\Z')
 # last_event is blank until the association has had an event worth naming.
 AS_LINE_RE = re.compile(
     r'^\s*(?P<ind>\d+)\s+(?P<assid>\d+)\s+(?P<status>[0-9a-fA-F]{4})\s+(?P<conf>\S+)\s+(?P<reach>\S+)'
-    r'\s+(?P<auth>\S+)\s+(?P<condition>\S+)(?:\s+(?P<last_event>\S+))?\s+(?P<cnt>\d+)\s*$')
+    r'\s+(?P<auth>\S+)\s+(?P<condition>\S+)(?:\s+(?P<last_event>\S+))?\s+(?P<cnt>\d+)\s*\Z')
 NAME = r'[A-Za-z_][\w.-]*'
 VAR_RE = re.compile(r'\s*(?P<name>' + NAME + r')(?P<eq>=?)')
 # An unquoted value ends at the comma (or, in the "associd=0 status=..." header, the
 # space) before the next "name=", or at the end; status words ("leap_none, sync_ntp, ...")
 # and "flash=" values hold commas themselves.
-VALUE_END_RE = re.compile(r'(?:,\s*|\s+)(?=' + NAME + r'=)|,?\s*$')
-SEPARATOR_RE = re.compile(r'\s*,\s*|\s*$|\s+(?=' + NAME + r'=)')
-STATUS_COUNT_RE = re.compile(r'^(\d+) events?$')
-CERT_RE = re.compile(r'^(?P<subject>\S+)\s+(?P<issuer>\S+)\s+(?P<flags>0[xX][0-9a-fA-F]+|\d+)$')
-CALENDAR_RE = re.compile(r'^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})$')
+VALUE_END_RE = re.compile(r'(?:,\s*|\s+)(?=' + NAME + r'=)|,?\s*\Z')
+SEPARATOR_RE = re.compile(r'\s*,\s*|\s*\Z|\s+(?=' + NAME + r'=)')
+STATUS_COUNT_RE = re.compile(r'^(\d+) events?\Z')
+CERT_RE = re.compile(r'^(?P<subject>\S+)\s+(?P<issuer>\S+)\s+(?P<flags>0[xX][0-9a-fA-F]+|\d+)\Z')
+CALENDAR_RE = re.compile(r'^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})\Z')
 
 
 class NtpqError(Exception):

@@ -12,7 +12,9 @@ ntp.conf's ``key N`` and ``trustedkey`` lines stay the same across runs. Values 
 
 Rotation without an outage (``plan``): a run that rotates a name adds ``next``, a new key under a
 new ID; servers then hold and trust both, clients use the *active* key (``next`` when there is
-one). The next run that does not rotate that name promotes ``next`` (the old key is gone).
+one). A later run that finishes the rotation of that name (``finish``) promotes ``next`` (the old key is
+gone); until then every run keeps both. Revocation (``revoke``) removes a name's keys at once and
+gives it a new one under a new ID (a leaked key).
 
 Used by the module ntp_symmetric_key (which makes keys, under a lock) and the lookup
 ntp_symmetric_key (which only reads them). ``keys_file_lines`` writes the lines of a keys file
@@ -58,24 +60,25 @@ SYNTAXES = {
 
 # ntpd's key IDs for symmetric keys: 1..65535 (above are Autokey session keys).
 MAX_KEY_ID = 65535
-NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$')
-HEX_RE = re.compile(r'^[0-9a-f]+$')
+NAME_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z')
+HEX_RE = re.compile(r'^[0-9a-f]+\Z')
 
 
 class StoreError(Exception):
     """The store cannot be read or written, or holds something that is not a key."""
 
 
-def check_name(name):
+def check_name(name, what='a key name'):
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise StoreError('key name %r: use 1-64 letters, digits, ".", "-" or "_", starting with a letter or digit'
-                         % (name,))
+        # not shown: it failed the check, so it may be anything (a key pasted into the wrong variable)
+        raise StoreError('%s is not a key name (not shown): use 1-64 letters, digits, ".", "-" or "_", starting with a '
+                         'letter or digit' % what)
     return name
 
 
 def check_digest(digest):
     if digest not in DIGESTS:
-        raise StoreError('digest %r: choose one of %s' % (digest, ', '.join(DIGESTS)))
+        raise StoreError('the digest is not one of %s' % ', '.join(DIGESTS))
     return digest
 
 
@@ -150,37 +153,70 @@ def free_id(keys, reserved=()):
     raise StoreError('the key store is full (%d keys)' % MAX_KEY_ID)
 
 
-def plan(keys, names, digest, rotate=(), token_hex=secrets.token_hex, reserved=()):
-    """Which keys to make, rotate or finish rotating. Returns (new_keys, created, rotated, finished):
-    a copy of ``keys`` in which every name in ``names`` has a key. A missing name gets one (``digest``,
-    the lowest free ID). A name in ``rotate`` gets a ``next`` key (``digest``, a new ID) unless it
-    has one already (a repeated rotating run changes nothing). A name with a ``next`` key that is not
-    in ``rotate`` is finished: ``next`` becomes its key and the old one is gone. Existing keys keep
-    their digest (a new ``digest`` applies to new and rotated keys); other names are left alone.
-    ``reserved``: key IDs used elsewhere on the hosts (an upstream's key): new keys never take them, and a
-    key of ``names`` that already has one is an error."""
+def plan(keys, names, digest, rotate=(), token_hex=secrets.token_hex, reserved=(), finish=(), revoke=(), revoke_ids=None):
+    """Which keys to make, rotate, finish rotating or revoke. Returns (new_keys, changes): a copy of ``keys`` in
+    which every name in ``names`` has a key, and {created, rotated, finished, revoked, revoked_ids}.
+
+    - A missing name gets a key (``digest``, the lowest free ID).
+    - A name in ``rotate`` gets a ``next`` key (``digest``, a new ID) unless it has one already (a repeated rotating
+      run changes nothing). Servers then hold and trust both; clients use ``next``.
+    - A name in ``finish`` whose key has a ``next`` is finished: ``next`` becomes its key and the old one is gone.
+      Only then: a rotation never finishes by itself (issue 26), so any number of runs may pass with both keys.
+      A name in ``finish`` without a rotation in progress is left alone (a repeated finishing run changes nothing).
+    - A name in ``revoke`` loses every key it has (leaked keys); when it is in ``names`` it gets a new key, under an
+      ID none of the revoked keys had. ``revoke_ids`` (the IDs a check-mode plan of the same run reported as
+      ``revoked_ids``) limits the revocation to those keys, so that the servers of one run sharing a store revoke
+      once: the first one revokes and makes the new key, the others find the new key and leave it.
+    - Names in ``rotate``, ``finish`` or ``revoke`` that the store does not hold (and ``names`` does not add) are
+      refused, naming them; so is a name in two of them.
+    Existing keys keep their digest (a new ``digest`` applies to new and rotated keys); other names are left alone.
+    ``reserved``: key IDs used elsewhere on the hosts (an upstream's key): new keys never take them, and a key of
+    ``names`` that already has one is an error."""
     check_digest(digest)
+    for what, given in (('names', names), ('rotate', rotate), ('finish', finish), ('revoke', revoke)):
+        for index, name in enumerate(given):
+            check_name(name, '%s[%d]' % (what, index))
+    both = sorted((set(rotate) & set(finish)) | (set(rotate) & set(revoke)) | (set(finish) & set(revoke)))
+    if both:
+        raise StoreError('%s: a key is rotated (rotate), its rotation finished (finish) or revoked (revoke), one of '
+                         'them per run' % ', '.join('%s is in two of rotate, finish and revoke' % name for name in both))
+    unknown = [name for name in dict.fromkeys(list(rotate) + list(finish) + list(revoke))
+               if name not in keys and name not in names and not (name in revoke and revoke_ids is not None)]
+    if unknown:
+        raise StoreError('no key named %s in the store (rotate, finish and revoke name keys the store holds): check the '
+                         'spelling' % ', '.join(unknown))
     result = {name: dict(entry) for name, entry in keys.items()}
-    created, rotated, finished = [], [], []
-    for name in names:
-        check_name(name)
+    created, rotated, finished, revoked, revoked_ids = [], [], [], [], []
+    for name in dict.fromkeys(revoke):
         entry = result.get(name)
         if entry is None:
-            result[name] = {'id': free_id(result, reserved), 'type': digest, 'value': new_value(digest, token_hex)}
+            continue
+        ids = [key['id'] for key in generations(entry)]
+        if revoke_ids is not None and not set(ids) & set(revoke_ids):
+            continue
+        del result[name]
+        revoked.append(name)
+        revoked_ids.extend(ids)
+    avoid = set(reserved) | set(revoked_ids) | set(revoke_ids or ())
+    for name in names:
+        entry = result.get(name)
+        if entry is None:
+            result[name] = {'id': free_id(result, avoid), 'type': digest, 'value': new_value(digest, token_hex)}
             created.append(name)
         elif name in rotate:
             if not entry.get('next'):
-                entry['next'] = {'id': free_id(result, reserved), 'type': digest, 'value': new_value(digest, token_hex)}
+                entry['next'] = {'id': free_id(result, avoid), 'type': digest, 'value': new_value(digest, token_hex)}
                 rotated.append(name)
-        elif entry.get('next'):
+        elif name in finish and entry.get('next'):
             result[name] = dict(entry['next'])
             finished.append(name)
     clashes = sorted((key['id'], name) for name in names for key in generations(result[name]) if key['id'] in set(reserved))
     if clashes:
-        clash = ', '.join('key %s has ID %d' % (name, key_id) for key_id, name in clashes)
+        which = ', '.join('key %s has ID %d' % (name, key_id) for key_id, name in clashes)
         raise StoreError('%s: the ID of an upstream server\'s key (ntp_server_upstream_servers key_id); give that '
-                         'upstream key another key_id' % clash)
-    return result, created, rotated, finished
+                         'upstream key another key_id' % which)
+    return result, {'created': created, 'rotated': rotated, 'finished': finished, 'revoked': revoked,
+                    'revoked_ids': sorted(revoked_ids)}
 
 
 def public_view(keys, names=None):
@@ -251,7 +287,7 @@ def keys_file_lines(entries, syntax='ntp'):
     (``ID TYPE KEY``, a key longer than 20 characters being hex), ``chrony`` for chrony 4
     (``ID TYPE HEX:KEY``)."""
     if syntax not in SYNTAXES:
-        raise StoreError('keys file syntax %r: choose one of %s' % (syntax, ', '.join(SYNTAXES)))
+        raise StoreError('the keys file syntax is not one of %s' % ', '.join(SYNTAXES))
     names, prefix = SYNTAXES[syntax]['names'], SYNTAXES[syntax]['prefix']
     return ['%d %s %s%s' % (entry['id'], names.get(entry['type'], entry['type']), prefix, entry['value'])
             for entry in sorted(entries, key=lambda entry: entry['id'])]

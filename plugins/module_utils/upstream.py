@@ -31,8 +31,8 @@ class UpstreamError(ValueError):
 
 
 def _where(index, host):
-    shown = json.dumps(host) if isinstance(host, str) else repr(type(host).__name__)
-    return '%s[%d] (%s)' % (VARIABLE, index, shown)
+    # the host only once it is one (a DNS name or an IP literal): an arbitrary value is never shown
+    return '%s[%d] (%s)' % (VARIABLE, index, json.dumps(host) if is_host(host) else 'its host not shown')
 
 
 def is_host(value):
@@ -58,8 +58,7 @@ def is_ipv6(value):
 def _bool(index, host, entry, field, default):
     value = entry.get(field, default)
     if not isinstance(value, bool):
-        shown = json.dumps(value) if isinstance(value, (str, int)) else 'that'
-        raise UpstreamError('%s: %s must be true or false, not %s' % (_where(index, host), field, shown))
+        raise UpstreamError('%s: %s must be true or false (the value given is not shown)' % (_where(index, host), field))
     return value
 
 
@@ -84,8 +83,9 @@ def normalize_entry(index, entry):
     host = entry.get('host')
     unknown = sorted(set(entry) - set(FIELDS))
     if unknown:
-        raise UpstreamError('%s: unknown key%s %s; the keys are %s' % (
-            _where(index, host), 's' if len(unknown) > 1 else '', ', '.join(map(str, unknown)), ', '.join(FIELDS)))
+        raise UpstreamError('%s: unknown key%s %s; the keys are %s'
+                            % (_where(index, host), 's' if len(unknown) > 1 else '', ', '.join(map(str, unknown)),
+                               ', '.join(FIELDS)))
     if not is_host(host):
         raise UpstreamError('%s: host must be a DNS name or an IP address: letters, digits, "-" and "." (or an IPv4/IPv6 '
                             'literal), with no whitespace, newline, "#" or options; put options in the mapping\'s keys'
@@ -101,8 +101,8 @@ def normalize_entry(index, entry):
               'maxpoll': _poll(index, host, entry, 'maxpoll'),
               'nts_ca': entry.get('nts_ca') or '', 'key_id': None, 'key': None, 'digest': None}
     if result['minpoll'] is not None and result['maxpoll'] is not None and result['minpoll'] > result['maxpoll']:
-        raise UpstreamError('%s: minpoll (%d) is above maxpoll (%d)' % (
-            _where(index, host), result['minpoll'], result['maxpoll']))
+        raise UpstreamError('%s: minpoll (%d) is above maxpoll (%d)'
+                            % (_where(index, host), result['minpoll'], result['maxpoll']))
     if not isinstance(result['nts_ca'], str):
         raise UpstreamError('%s: nts_ca must be PEM text or the path of a PEM file on the controller' % _where(index, host))
     if result['nts_ca'] and auth != 'nts':
@@ -110,8 +110,8 @@ def normalize_entry(index, entry):
     secret_fields = [field for field in ('key_id', 'key', 'digest') if entry.get(field) is not None]
     if auth != 'symmetric':
         if secret_fields:
-            raise UpstreamError('%s: %s %s for auth symmetric only' % (
-                _where(index, host), ' and '.join(secret_fields), 'is' if len(secret_fields) == 1 else 'are'))
+            raise UpstreamError('%s: %s %s for auth symmetric only'
+                                % (_where(index, host), ' and '.join(secret_fields), 'is' if len(secret_fields) == 1 else 'are'))
         return result
     if result['pool']:
         raise UpstreamError('%s: a pool has many servers, which cannot share one symmetric key: use auth nts or none, '

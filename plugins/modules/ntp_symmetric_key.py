@@ -15,11 +15,18 @@ description:
     keeps for as long as it exists. Existing keys are left alone.
   - Rotation without an outage, in two runs. A run with a name in O(rotate) adds a second key for it under a
     new ID (unless it has one already); servers then hold and trust both keys, and clients switch to the new
-    one (the I(active) key, RV(key_ids)). The next run without that name in O(rotate) finishes the rotation -
-    the new key becomes the only one, and the old ID is free.
-  - The store is one file, C(keys.json) (mode 0600), in O(path) (created mode 0700); a lock file there
-    serializes parallel runs. Meant to run on the controller (a task delegated to C(localhost)), where
-    timesec.ntp.ntp_server keeps the keys of its clients; the lookup timesec.ntp.ntp_symmetric_key reads them.
+    one (the I(active) key, RV(key_ids)). The rotation finishes only when asked - a later run with the name in
+    O(finish) makes the new key the only one, and the old ID is free; until then every run keeps both.
+  - Revocation (a leaked key) in one run - a name in O(revoke) loses every key it has; when it is in O(names)
+    it gets a new key under an ID none of the revoked keys had. Servers then hold only the new key, and clients
+    that hold the old one get no answer until they have the new one.
+  - Names in O(rotate), O(finish) or O(revoke) that the store does not hold (and O(names) does not add) fail the
+    task, naming them; so does a name given in two of them.
+  - The store is one file, C(keys.json) (mode 0600), in O(path) (created mode 0700 when missing; an existing
+    directory keeps its owner and mode, and must be the user's own and closed to group and others). A lock file
+    there (C(flock)) serializes parallel runs, also of separate C(ansible-playbook) processes. Meant to run on the
+    controller (a task delegated to C(localhost)), where timesec.ntp.ntp_server keeps the keys of its clients; the
+    lookup timesec.ntp.ntp_symmetric_key reads them.
   - Never returns a key value; the task should still carry C(no_log) (the store holds secrets).
 author:
   - timesec.ntp contributors (@timesec)
@@ -39,6 +46,9 @@ options:
   path:
     description:
       - The key store directory. Created with mode 0700 when missing.
+      - Refused - a path with a C(.) or C(..) segment, a shared system directory (C(/), C(/etc), C(/tmp), ...), the
+        user's home directory, or an existing directory that is not the user's own or that group or others may
+        read or write (its owner and mode are never changed).
     type: path
     required: true
   names:
@@ -59,11 +69,35 @@ options:
     default: AES128CMAC
   rotate:
     description:
-      - Names whose keys are rotated - in this run a new key under a new ID is added next to the old one.
-        Pass them for one run; the next run without them removes the old keys.
+      - Names whose keys are rotated - in this run a new key under a new ID is added next to the old one (a name
+        that has one already keeps it). The old key stays until O(finish) names it.
     type: list
     elements: str
     default: []
+  finish:
+    description:
+      - Names whose rotation finishes in this run - the new key becomes the only one, the old one is removed.
+        A name without a rotation in progress is left alone.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
+  revoke:
+    description:
+      - Names whose keys are revoked in this run - every key of the name is removed; a name in O(names) gets a new
+        key under a new ID.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
+  revoke_ids:
+    description:
+      - With O(revoke), revoke only the keys with these IDs - the RV(revoked_ids) of a check-mode run of this task
+        earlier in the same play. Several servers sharing one store then revoke a key once; without it each of them
+        would revoke the new key the one before made.
+    type: list
+    elements: int
+    version_added: 0.3.0
   reserved_ids:
     description:
       - Key IDs the hosts use for other keys (an upstream server's key, given in
@@ -119,6 +153,16 @@ finished:
   returned: always
   type: list
   elements: str
+revoked:
+  description: Names whose keys were revoked (and, when in O(names), replaced by a new key - also in RV(created)).
+  returned: always
+  type: list
+  elements: str
+revoked_ids:
+  description: The IDs of the revoked keys; pass them as O(revoke_ids) to the real run.
+  returned: always
+  type: list
+  elements: int
 path:
   description: The store file.
   returned: always
@@ -128,7 +172,7 @@ path:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.timesec.ntp.plugins.module_utils import symmetric
+from ansible_collections.timesec.ntp.plugins.module_utils import paths, symmetric
 
 
 def main():
@@ -138,32 +182,39 @@ def main():
             names=dict(type='list', elements='str', required=True),
             digest=dict(type='str', default=symmetric.DEFAULT_DIGEST, choices=list(symmetric.DIGESTS)),
             rotate=dict(type='list', elements='str', default=[]),
+            finish=dict(type='list', elements='str', default=[]),
+            revoke=dict(type='list', elements='str', default=[]),
+            revoke_ids=dict(type='list', elements='int'),
             reserved_ids=dict(type='list', elements='int', default=[]),
         ),
         supports_check_mode=True,
     )
-    path = module.params['path']
-    names = list(dict.fromkeys(module.params['names']))
+    p = module.params
+    path = p['path']
+    names = list(dict.fromkeys(p['names']))
+    options = dict(rotate=p['rotate'], reserved=p['reserved_ids'], finish=p['finish'], revoke=p['revoke'],
+                   revoke_ids=p['revoke_ids'])
+    path, exists, problem = paths.controller_dir(path, 'path', True)
+    if problem:
+        module.fail_json(msg=problem)
     try:
-        for name in names + module.params['rotate']:
-            symmetric.check_name(name)
-        if module.check_mode and not os.path.isdir(path):
-            keys, created, rotated, finished = symmetric.plan({}, names, module.params['digest'],
-                                                              reserved=module.params['reserved_ids'])
-        else:
-            os.makedirs(path, 0o700, exist_ok=True)
+        # bad input fails before anything is written (not even the lock file): a first plan on the store as it is
+        # (keys.json is replaced by rename, so a read without the lock sees a whole file)
+        keys, changes = symmetric.plan(symmetric.read_store(path) if exists else {}, names, p['digest'], **options)
+        if exists or not module.check_mode:
+            if not exists:
+                os.makedirs(path, 0o700, exist_ok=True)
             with symmetric.Locked(path):
                 old = symmetric.read_store(path)
-                keys, created, rotated, finished = symmetric.plan(old, names, module.params['digest'],
-                                                                  module.params['rotate'],
-                                                                  reserved=module.params['reserved_ids'])
-                if (created or rotated or finished) and not module.check_mode:
+                keys, changes = symmetric.plan(old, names, p['digest'], **options)
+                changed = any(changes[what] for what in ('created', 'rotated', 'finished', 'revoked'))
+                if changed and not module.check_mode:
                     symmetric.write_store(path, keys)
     except (symmetric.StoreError, OSError) as exc:
         module.fail_json(msg='key store %s: %s' % (path, exc))
-    module.exit_json(changed=bool(created or rotated or finished), key_ids=symmetric.public_view(keys, names),
-                     trusted=symmetric.held_ids(keys, names), created=created, rotated=rotated,
-                     finished=finished, path=symmetric.store_path(path))
+    module.exit_json(changed=any(changes[what] for what in ('created', 'rotated', 'finished', 'revoked')),
+                     key_ids=symmetric.public_view(keys, names), trusted=symmetric.held_ids(keys, names),
+                     path=symmetric.store_path(path), **changes)
 
 
 if __name__ == '__main__':

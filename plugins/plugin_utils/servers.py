@@ -17,10 +17,10 @@ def server_item(item):
     ``address`` (what clients connect to, default the name)."""
     if isinstance(item, dict):
         if not item.get('name'):
-            raise AnsibleLookupError('a server given as a mapping needs a name: %r' % (item,))
+            raise AnsibleLookupError('a server given as a mapping needs a name (its keys: %s)' % ', '.join(sorted(map(str, item))))
         return {'name': to_text(item['name']), 'address': to_text(item.get('address') or item['name'])}
     if not item or not isinstance(item, str):
-        raise AnsibleLookupError('a server must be a host name or a mapping with name/address, got %r' % (item,))
+        raise AnsibleLookupError('a server must be a host name or a mapping with name/address (the value given is not shown)')
     return {'name': item, 'address': item}
 
 

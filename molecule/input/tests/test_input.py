@@ -28,9 +28,11 @@ FSTAMP = 3_900_000_000
 
 
 class Case:
-    def __init__(self, cid, target, extra_vars=None, expect=(), drop=(), role=None, check=False, setup=None):
+    def __init__(self, cid, target, extra_vars=None, expect=(), drop=(), role=None, check=False, setup=None, watch=()):
         self.id, self.target, self.extra_vars, self.expect = cid, target, extra_vars, expect
         self.drop, self.check, self.setup = drop, check, setup
+        # more paths on the target (or, with a "controller:" prefix, on the controller) that must not change
+        self.watch = watch
         self.role = role or ('ntp_clients' if target == CLIENT else 'ntp_servers')
 
     def __repr__(self):
@@ -62,6 +64,27 @@ def export_sha512_server():
 
 # A symmetric key of an upstream server (issue 25): never in a message or a log.
 UPSTREAM_KEY = '5e1f0a9c3b7d2e4f6a8b0c1d2e3f4a5b'
+# Issue 26: a crypto password longer than ntpd's 1024-character words, and a private key whose header was
+# mistyped (neither PEM text nor a path): neither may show in a message or a log.
+LONG_PASSWORD = 'Long-Pw-' + 'x7' * 510 + 'q'
+MISTYPED_KEY_BODY = 'MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgInputCaseNotARealKey0123456789abcdef'
+MISTYPED_KEY = '-----BEGN PRIVATE KEY-----\n%s\n-----END PRIVATE KEY-----\n' % MISTYPED_KEY_BODY
+# An existing keys directory others may write to (issue 26): the role must leave its mode alone.
+OPEN_KEYSDIR = '/var/lib/tsn-input-open-keys'
+SYM_STORE_OPEN = os.path.join(lab.WORK, 'cases', 'open-store')
+
+
+def open_keysdir():
+    lab.sh(SERVER, 'mkdir -p %s && chmod 0777 %s' % (OPEN_KEYSDIR, OPEN_KEYSDIR))
+
+
+def open_store():
+    os.makedirs(SYM_STORE_OPEN, exist_ok=True)
+    os.chmod(SYM_STORE_OPEN, 0o755)
+
+
+SHARED = 'a directory other software shares'
+NOT_REOWNED = 'does not change the mode of a directory it did not create'
 NOT_A_PASSWORD = "must be a non-empty string without whitespace, '#' or quotes"
 NTPSEC = 'Debian 12 ships ntpsec'
 AUTOKEY_HOSTS = 'Run the Autokey roles on Debian 11 hosts'
@@ -93,7 +116,7 @@ CASES = [
     Case('server-network-host-bits', SERVER, {'ntp_server_allowed_networks': ['10.89.0.7/24']},
          ['has host bits set', 'with the host bits zero']),
     Case('server-group-slash', SERVER, {'ntp_server_group_name': 'lab/one'},
-         ['ntp_server_group_name is', "use letters, digits, '.', '-' or '_' only (no '/'"]),
+         ['ntp_server_group_name is not a usable Autokey name', "letters, digits, '.', '-' or '_', starting with a letter or digit (no '/'"]),
     Case('client-lifetime-negative', CLIENT, {'ntp_client_cert_lifetime': -5},
          ['ntp_client_cert_lifetime is -5: it must be a whole number of at least 1']),
     Case('server-renew-window-negative', SERVER, {'ntp_server_cert_renew_before_days': -1},
@@ -121,7 +144,8 @@ CASES = [
     # Upstream servers (issue 25): an entry that smuggles a line in, NTS on classic ntpd, a plain upstream next to an
     # authenticated one, a bad key (never shown); and key sizes under 1024 bits.
     Case('server-upstream-injected-line', SERVER, {'ntp_server_upstream_servers': ['10.0.0.1 iburst\nrestrict default nomodify\n#']},
-         ['ntp_server_upstream_servers[0] ("10.0.0.1 iburst\\nrestrict default nomodify\\n#"): host must be a DNS name or an IP address']),
+         # issue 26: the value is not shown (it failed the check, so it may be anything)
+         ['ntp_server_upstream_servers[0] (its host not shown): host must be a DNS name or an IP address']),
     Case('server-upstream-nts-on-classic-ntpd', SERVER,
          {'ntp_server_upstream_servers': [{'host': 'nts.example.net', 'auth': 'nts'}]},
          ['ntp_server_upstream_servers[0] ("nts.example.net"): auth nts, but classic ntpd (ntp_server_daemon ntp) has no NTS']),
@@ -140,6 +164,29 @@ CASES = [
          ['ntp_server_identity_modulus must be one of: 1024, 1536, 2048, got: 512']),
     Case('client-key-modulus-512', CLIENT, {'ntp_client_key_modulus': 512},
          ['ntp_client_key_modulus is 512: it must be a whole number from 1024 to 2048']),
+    # Issue 26: dangerous directories (shared ones, "..", an existing one the role would have to re-own), a password
+    # longer than ntpd takes, unknown symmetric key names.
+    Case('client-keysdir-shared', CLIENT, {'ntp_client_keysdir': '/etc'}, ['ntp_client_keysdir is /etc, ' + SHARED]),
+    Case('server-keysdir-dotdot', SERVER, {'ntp_server_keysdir': '/etc/ntp/../..'},
+         ['ntp_server_keysdir has a "." or ".." segment', 'write the directory without them']),
+    Case('server-keysdir-existing-open', SERVER, {'ntp_server_keysdir': OPEN_KEYSDIR},
+         ['ntp_server_keysdir (%s) exists with mode 0777' % OPEN_KEYSDIR, NOT_REOWNED,
+          'run "chmod go-w %s" yourself' % OPEN_KEYSDIR], setup=open_keysdir, watch=[OPEN_KEYSDIR]),
+    Case('server-export-dir-tmp', SERVER, {'ntp_server_export_dir': '/tmp'}, ['ntp_server_export_dir is /tmp, ' + SHARED],
+         watch=['controller:/tmp']),
+    Case('client-export-dir-dotdot', CLIENT, {'ntp_client_export_dir': EXPORT_DIR + '/../ntp_iffpar'},
+         ['ntp_client_export_dir has a "." or ".." segment']),
+    Case('server-symmetric-store-open', SERVER,
+         {'ntp_server_auth': 'symmetric', 'ntp_server_symmetric_clients': [CLIENT], 'ntp_server_symmetric_key_dir': SYM_STORE_OPEN},
+         ['ntp_server_symmetric_key_dir (%s) exists with mode 0755: it is to hold private keys' % SYM_STORE_OPEN, NOT_REOWNED],
+         setup=open_store, watch=['controller:' + SYM_STORE_OPEN]),
+    Case('server-symmetric-rotate-unknown', SERVER,
+         {'ntp_server_auth': 'symmetric', 'ntp_server_symmetric_clients': [CLIENT],
+          'ntp_server_symmetric_key_dir': os.path.join(lab.WORK, 'cases', 'sym-store'),
+          'ntp_server_symmetric_rotate': ['nosuch-client'], 'ntp_server_symmetric_revoke': ['other-typo']},
+         ['no key named nosuch-client, other-typo in the store', 'ntp_server_symmetric_rotate']),
+    Case('client-password-too-long', CLIENT, {'ntp_client_crypto_password': LONG_PASSWORD},
+         ['ntp_client_crypto_password is longer than 1024 characters', 'Choose a shorter password']),
     # ntpsec: the controller is Debian 12 - check mode, connection local, server and client role.
     Case('ntpsec-localhost-server-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], check=True),
     Case('ntpsec-localhost-client-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], role='ntp_clients', check=True),
@@ -150,11 +197,19 @@ CASES = [
          {'ntp_server_auth': 'nts', 'ntp_server_allowed_networks': ['10.89.0.0/24'],
           'ntp_server_nts_cert': '/nonexistent/cert.pem', 'ntp_server_nts_key': '/nonexistent/key.pem'},
          ['ntp_server_nts_cert: cannot read /nonexistent/cert.pem on the controller']),
+    # Issue 26: a private key with a mistyped header is neither PEM text nor a path: refused, never shown
+    # (ntp_pem used to echo it whole). The controller (Debian 12, ntpsec) in check mode.
+    Case('nts-server-key-mistyped-header', 'localhost',
+         {'ntp_server_auth': 'nts', 'ntp_server_allowed_networks': ['10.89.0.0/24'],
+          'ntp_server_nts_cert': '/nonexistent/cert.pem', 'ntp_server_nts_key': MISTYPED_KEY},
+         ['ntp_server_nts_key is neither PEM text', '(its value is not shown)',
+          'ntp_server_nts_cert: cannot read /nonexistent/cert.pem on the controller'], check=True),
 ]
 # The passwords the cases use: the secret search below looks for them too.
 CASE_PASSWORDS = {'case password with whitespace': 'Bad Space-Pw-6r', "case password with '#'": 'Bad#Hash-Pw-2c',
                   'case password with a quote': 'Bad"Quote-Pw-9d', 'upstream key': UPSTREAM_KEY,
-                  'short upstream key': UPSTREAM_KEY[:30]}
+                  'short upstream key': UPSTREAM_KEY[:30], 'long password': LONG_PASSWORD,
+                  'mistyped private key': MISTYPED_KEY_BODY}
 
 
 def case_inventories(case):
@@ -193,10 +248,12 @@ def run_case(case):
             lab.wait_for('Debian 12 container booted', lambda: lab.sh(DEB12, 'systemctl is-system-running', check=False)
                          .stdout.strip() in ('running', 'degraded'), 60)
         extra = (os.path.join(lab.WORK, 'cases', case.id, 'export'),) if case.target in ('localhost', DEB12) else ()
-        before = lab.snapshot(case.target, extra)
+        extra += tuple(path for path in case.watch if not path.startswith('controller:'))
+        controller = [path.split(':', 1)[1] for path in case.watch if path.startswith('controller:')]
+        before = lab.snapshot(case.target, extra) + lab.snapshot('localhost', controller, base=False)
         run = lab.run_playbook('case-' + case.id, limit=case.target, extra_vars=case.extra_vars,
                                inventories=case_inventories(case), check=case.check, timeout=300)
-        after = lab.snapshot(case.target, extra)
+        after = lab.snapshot(case.target, extra) + lab.snapshot('localhost', controller, base=False)
         return {'run': run, 'before': before, 'after': after}
     finally:
         if case.target == DEB12:

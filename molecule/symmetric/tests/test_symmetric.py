@@ -3,8 +3,8 @@ Debian 13, 4.0 client on Debian 11), one site.yml run.
 
 Each client uses all three servers with its own key, so every pairing of the three daemons is proven
 by the daemons' own tools (ntpq or chronyc: auth ok, the client's key ID, reach). The key files hold
-exactly the keys each host may know, in each daemon's syntax; a rotation in two site.yml runs keeps
-the clients synchronised; no key value (old or new) is in the -vvv --diff log or a journal; a client
+exactly the keys each host may know, in each daemon's syntax; a rotation keeps the clients synchronised
+and finishes only when asked, a revocation replaces a key everywhere in one run; no key value (old or new) is in the -vvv --diff log or a journal; a client
 given a wrong key never syncs and reports auth bad. Waits are bounded and end as soon as the state is
 there.
 """
@@ -30,6 +30,7 @@ PROCESS = {'ntp': 'ntpd', 'ntpsec': 'ntpd', 'chrony': 'chronyd'}
 STORE = os.path.join(lab.EPHEMERAL, 'symmetric-keys', 'keys.json')
 WRONG = ('tsn-sym-cli12', 'tsn-sym-chrc11')
 ROTATED = 'tsn-sym-cli11'
+REVOKED = 'tsn-sym-cli12'
 # Key values that left the store (the rotation's old key): the leak search looks for them too.
 RETIRED = {}
 
@@ -230,10 +231,19 @@ def test_a_client_cannot_push_time_into_a_server():
         attacker.run('cp /root/ntp.conf.before-attack /etc/ntp.conf && systemctl restart ntp')
 
 
-def test_rotation_without_an_outage():
+def restarted_at(name, daemon):
+    """CLOCK_MONOTONIC (s) of the daemon's last start: the containers share the kernel's clock with this test."""
+    return int(lab.out(name, 'systemctl show -p ActiveEnterTimestampMonotonic --value %s' % daemon)) / 1e6
+
+
+def test_rotation_without_an_outage_and_a_revocation():
     """Run 1 (ntp_server_symmetric_rotate): the servers hold the old and the new key of the rotated client,
-    the client moves to the new key; the other clients are untouched. Run 2 (no rotate): the servers drop
-    the old key; no client changes or restarts. Every client is synchronised and authenticated after each run."""
+    the client moves to the new key; the other clients are untouched. Run 2 revokes another client's key
+    (ntp_server_symmetric_revoke) and says nothing about the rotation: the rotation is kept (issue 26: it
+    finishes only when asked), the revoked key leaves the store, the servers and the client in that one run,
+    and the client is authenticated with its new key at the end. Run 3 (ntp_server_symmetric_rotate_finish):
+    the servers drop the rotated client's old key; no client changes or restarts. Every client is synchronised
+    and authenticated after each run."""
     old = read_store()[ROTATED]
     before = pids()
     others = [name for name in CLIENTS if name != ROTATED]
@@ -252,8 +262,38 @@ def test_rotation_without_an_outage():
         assert ok, state
         lab.log('rotation step 1: %s authenticated with key %d (%.0f s after the run)' % (name, key_id, elapsed))
 
+    # Run 2: a revocation, and no word about the rotation
+    leaked = mid[REVOKED]
+    untouched = [name for name in CLIENTS if name not in (ROTATED, REVOKED)]
     middle = pids()
-    finish = lab.run_playbook('rotate-finish')
+    revoke = lab.run_playbook('revoke', extra_vars={'ntp_server_symmetric_revoke': [REVOKED]})
+    assert revoke.rc == 0, revoke.errors()
+    after = read_store()
+    RETIRED['revoked key of %s' % REVOKED] = leaked['value']
+    assert after[ROTATED] == mid[ROTATED], 'a run that did not ask finished (or changed) the rotation'
+    assert after[REVOKED]['id'] not in (leaked['id'], new_id) and after[REVOKED]['value'] != leaked['value']
+    assert leaked['id'] not in held_ids(after) and leaked['value'] not in json.dumps(after)
+    servers_hold(after)
+    assert key_lines(get(REVOKED), CLIENTS[REVOKED]) == [line_of(after[REVOKED], CLIENTS[REVOKED])]
+    assert all(revoke.recap[name]['changed'] == 0 for name in untouched + [ROTATED]), revoke.recap
+    assert all(pids()[name] == middle[name] for name in untouched + [ROTATED])
+    servers_started = [restarted_at(name, daemon) for name, daemon in SERVERS.items()]
+    client_started = restarted_at(REVOKED, CLIENTS[REVOKED])
+    state, _elapsed, ok = wait_key(REVOKED, after[REVOKED]['id'])
+    authenticated = time.monotonic()
+    assert ok, state
+    lab.log('revocation outage of %s: servers restarted within %.1f s of each other; the client restarted %.1f s after '
+            'the last of them and was authenticated with its new key %d by %.1f s after the first (polled)'
+            % (REVOKED, max(servers_started) - min(servers_started), client_started - max(servers_started),
+               after[REVOKED]['id'], authenticated - min(servers_started)))
+    for name in CLIENTS:
+        key_id = new_id if name == ROTATED else after[name]['id']
+        state, _elapsed, ok = wait_key(name, key_id)
+        assert ok, state
+
+    # Run 3: finish the rotation
+    middle = pids()
+    finish = lab.run_playbook('rotate-finish', extra_vars={'ntp_server_symmetric_rotate_finish': [ROTATED]})
     assert finish.rc == 0, finish.errors()
     end = read_store()
     RETIRED['old key of %s' % ROTATED] = old['value']

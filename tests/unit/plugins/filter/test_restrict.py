@@ -26,11 +26,24 @@ def test_single_string_is_a_list_of_one():
     assert ntp_restrict('172.16.0.0/12') == ['172.16.0.0 mask 255.240.0.0']
 
 
-@pytest.mark.parametrize('bad', ['192.168.122.1/24', 'fd00::1/64', 'not-a-network', '10.0.0.0/33'])
+@pytest.mark.parametrize('bad', ['192.168.122.1/24', 'fd00::1/64', '10.0.0.0/33'])
 def test_invalid_network_names_the_entry(bad):
     with pytest.raises(AnsibleFilterError) as exc:
         ntp_restrict(['10.0.0.0/8', bad])
     assert repr(bad) in str(exc.value)
+
+
+@pytest.mark.parametrize('bad', ['not-a-network', '5e1f0a9c3b7d2e4f6a8b0c1d2e3f4a5b', '10.0.0.0/8;drop', 'Secret Pw#1'])
+def test_invalid_value_not_shown(bad):
+    """Only a value that looks like an address is shown: never an arbitrary string (a key in the wrong variable)."""
+    with pytest.raises(AnsibleFilterError) as exc:
+        ntp_restrict(['10.0.0.0/8', bad])
+    assert bad.strip() not in str(exc.value) and '(not shown)' in str(exc.value)
+
+
+def test_host_bits_named():
+    with pytest.raises(AnsibleFilterError, match='has host bits set'):
+        ntp_restrict(['10.89.0.7/24'])
 
 
 def test_not_a_list():

@@ -42,17 +42,19 @@ KEY2_ROTATING = {'id': 2, 'type': 'AES128CMAC', 'value': 'cc' * 16,
     ({'c1': KEY1, 'c3': KEY3}, ['c1', 'c3'], 'SHA256', ['c3'], {'c1': [1], 'c3': [3, 2]}, ([], ['c3'], [])),
     # a repeated rotating run (another server, or a re-run) keeps the next key
     ({'c2': KEY2_ROTATING}, ['c2'], 'AES128CMAC', ['c2'], {'c2': [2, 4]}, ([], [], [])),
-    # the next run without the name finishes: the next key is the only one
-    ({'c2': KEY2_ROTATING}, ['c2'], 'AES128CMAC', [], {'c2': [4]}, ([], [], ['c2'])),
+    # a run that does not ask to finish keeps the rotation (issue 26: no run finishes it by itself)
+    ({'c2': KEY2_ROTATING}, ['c2'], 'AES128CMAC', [], {'c2': [2, 4]}, ([], [], [])),
     # an ID held by a next key is not given to a new name
     ({'c2': KEY2_ROTATING, 'c1': KEY1}, ['c1', 'c2', 'c9'], 'AES128CMAC', ['c2'], {'c1': [1], 'c2': [2, 4], 'c9': [3]},
      (['c9'], [], [])),
-    # names not asked for are left alone, even when listed in rotate or in rotation
-    ({'c1': KEY1, 'c2': KEY2_ROTATING}, ['c1'], 'AES128CMAC', ['c3'], {'c1': [1], 'c2': [2, 4]}, ([], [], [])),
+    # names not asked for are left alone, even when listed in rotate (the store holds them) or in rotation
+    ({'c1': KEY1, 'c2': KEY2_ROTATING, 'c3': KEY3}, ['c1'], 'AES128CMAC', ['c3'], {'c1': [1], 'c2': [2, 4], 'c3': [3]},
+     ([], [], [])),
 ])
 def test_plan(keys, names, digest, rotate, ids, outcome):
     before = json.dumps(keys, sort_keys=True)
-    result, created, rotated, finished = symmetric.plan(keys, names, digest, rotate, token_hex=counter())
+    result, changes = symmetric.plan(keys, names, digest, rotate, token_hex=counter())
+    created, rotated, finished = changes['created'], changes['rotated'], changes['finished']
     assert json.dumps(keys, sort_keys=True) == before, 'plan() changed its input'
     assert {name: [key['id'] for key in symmetric.generations(entry)] for name, entry in result.items()} == ids
     assert (created, rotated, finished) == outcome
@@ -109,7 +111,7 @@ def test_names(name, ok):
 
 
 def test_unknown_digest():
-    with pytest.raises(symmetric.StoreError, match='choose one of AES128CMAC'):
+    with pytest.raises(symmetric.StoreError, match='not one of AES128CMAC'):
         symmetric.plan({}, ['c1'], 'MD5')
 
 
@@ -154,9 +156,54 @@ def test_keys_file_lines_unknown_syntax():
 
 def test_reserved_ids_are_skipped_and_refused():
     """The upstreams' key IDs (ntp_server_upstream_servers): new keys never take them; a held one fails."""
-    keys, created, _r, _f = symmetric.plan({}, ['c1', 'c2'], 'AES128CMAC', reserved=[1, 3])
-    assert created == ['c1', 'c2'] and [keys['c1']['id'], keys['c2']['id']] == [2, 4]
+    keys, changes = symmetric.plan({}, ['c1', 'c2'], 'AES128CMAC', reserved=[1, 3])
+    assert changes['created'] == ['c1', 'c2'] and [keys['c1']['id'], keys['c2']['id']] == [2, 4]
     with pytest.raises(symmetric.StoreError, match='key c1 has ID 2: the ID of an upstream server'):
         symmetric.plan(keys, ['c1', 'c2'], 'AES128CMAC', reserved=[2])
     # a key the server does not hold (another name) is not its business
-    assert symmetric.plan(keys, ['c2'], 'AES128CMAC', reserved=[2])[1] == []
+    assert symmetric.plan(keys, ['c2'], 'AES128CMAC', reserved=[2])[1]['created'] == []
+
+
+def test_finish_only_when_asked():
+    """Issue 26: a rotation finishes only in a run that names it in finish; a repeated finish changes nothing."""
+    keys = {'c2': KEY2_ROTATING, 'c1': KEY1}
+    kept, changes = symmetric.plan(keys, ['c1', 'c2'], 'AES128CMAC')
+    assert kept == keys and not any(changes[what] for what in ('created', 'rotated', 'finished', 'revoked'))
+    done, changes = symmetric.plan(keys, ['c1', 'c2'], 'AES128CMAC', finish=['c2'])
+    assert changes['finished'] == ['c2'] and done['c2'] == KEY2_ROTATING['next'] and done['c1'] == KEY1
+    again, changes = symmetric.plan(done, ['c1', 'c2'], 'AES128CMAC', finish=['c2'])
+    assert again == done and changes['finished'] == []
+
+
+def test_revoke_replaces_under_new_ids_once_per_run():
+    """A revoked name loses every key; a held name gets a new key under an ID no revoked key had. With the
+    check-mode plan's revoked_ids, a second server of the same run leaves the new key alone."""
+    keys = {'c1': KEY1, 'c2': KEY2_ROTATING, 'c3': KEY3}
+    planned = symmetric.plan(keys, ['c1', 'c2', 'c3'], 'AES128CMAC', revoke=['c2'], token_hex=counter())[1]
+    assert planned['revoked'] == ['c2'] and planned['revoked_ids'] == [2, 4]
+    first, changes = symmetric.plan(keys, ['c1', 'c2', 'c3'], 'AES128CMAC', revoke=['c2'],
+                                    revoke_ids=planned['revoked_ids'], token_hex=counter())
+    assert changes['revoked'] == ['c2'] and changes['created'] == ['c2'] and changes['revoked_ids'] == [2, 4]
+    assert first['c2']['id'] not in (2, 4) and 'next' not in first['c2'] and first['c2']['id'] == 5
+    assert first['c2']['value'] not in (KEY2_ROTATING['value'], KEY2_ROTATING['next']['value'])
+    assert first['c1'] == KEY1 and first['c3'] == KEY3
+    second, changes = symmetric.plan(first, ['c2'], 'AES128CMAC', revoke=['c2'], revoke_ids=planned['revoked_ids'])
+    assert second == first and changes['revoked'] == changes['created'] == []
+    # a server that does not hold the name drops it too (it made no new one); the holder then makes the new key
+    dropped = symmetric.plan(keys, ['c1'], 'AES128CMAC', revoke=['c2'], revoke_ids=[2, 4])[0]
+    assert 'c2' not in dropped
+    remade = symmetric.plan(dropped, ['c2'], 'AES128CMAC', revoke=['c2'], revoke_ids=[2, 4])[0]
+    assert remade['c2']['id'] not in (2, 4)
+
+
+@pytest.mark.parametrize('options, message', [
+    ({'rotate': ['c9']}, 'no key named c9 in the store'),
+    ({'finish': ['c1', 'cx']}, 'no key named cx in the store'),
+    ({'revoke': ['c7']}, 'no key named c7 in the store'),
+    ({'rotate': ['c1'], 'finish': ['c1']}, 'c1 is in two of rotate, finish and revoke'),
+    ({'revoke': ['c1'], 'rotate': ['c1']}, 'c1 is in two of rotate, finish and revoke'),
+    ({'finish': ['c 1']}, r'finish\[0\] is not a key name \(not shown\)'),
+])
+def test_unknown_or_conflicting_names_refused(options, message):
+    with pytest.raises(symmetric.StoreError, match=message):
+        symmetric.plan({'c1': KEY1}, ['c1'], 'AES128CMAC', **options)

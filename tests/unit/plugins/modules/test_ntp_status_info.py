@@ -240,8 +240,8 @@ def test_unparsable_output(monkeypatch, command, stdout):
 
 
 @pytest.mark.parametrize('args, start', [
-    ({'host': '-c'}, "host '-c' is not a host name or address"),
-    ({'host': 'a b'}, "host 'a b' is not a host name or address"),
+    ({'host': '-c'}, "host is not a host name or address (not shown)"),
+    ({'host': 'a b'}, "host is not a host name or address (not shown)"),
     ({'timeout': 0}, 'timeout must be between 1 and 300 seconds'),
 ])
 def test_bad_options(monkeypatch, args, start):

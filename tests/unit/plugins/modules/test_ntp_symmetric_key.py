@@ -61,8 +61,12 @@ def test_make_keep_rotate_finish(tmp_path):
     same = run_module(ntp_symmetric_key, dict(args, rotate=['c1']))
     assert not same['changed'] and same['trusted'] == [1, 2, 4]
 
-    # step 3: the next run without rotate removes the old key
-    finished = run_module(ntp_symmetric_key, args)
+    # a run without finish keeps both keys (issue 26: the rotation finishes only when asked)
+    kept = run_module(ntp_symmetric_key, args)
+    assert not kept['changed'] and kept['trusted'] == [1, 2, 4] and store(path)['c1'] == after['c1']
+
+    # step 3: finish removes the old key
+    finished = run_module(ntp_symmetric_key, dict(args, finish=['c1']))
     assert (finished['changed'], finished['finished'], finished['trusted']) == (True, ['c1'], [2, 4])
     assert store(path)['c1'] == after['c1']['next']
 
@@ -80,8 +84,10 @@ def test_digest_applies_to_new_and_rotated_keys(tmp_path):
 
 
 @pytest.mark.parametrize('args, message', [
-    ({'names': ['bad name']}, 'key name'),
-    ({'names': ['c1'], 'rotate': ['../x']}, 'key name'),
+    ({'names': ['bad name']}, 'not a key name'),
+    ({'names': ['c1'], 'rotate': ['../x']}, 'rotate[0] is not a key name'),
+    ({'names': ['c1'], 'rotate': ['c2']}, 'no key named c2 in the store'),
+    ({'names': ['c1'], 'revoke': ['c3']}, 'no key named c3 in the store'),
 ])
 def test_bad_input_changes_nothing(tmp_path, args, message):
     result = run_module(ntp_symmetric_key, dict(args, path=str(tmp_path)))
@@ -94,3 +100,35 @@ def test_broken_store_is_not_overwritten(tmp_path):
     assert result['failed'] and 'no "keys" mapping' in result['msg']
     assert (tmp_path / 'keys.json').read_text() == '{"keys": 1}'
     assert symmetric.STORE_FILE in os.listdir(str(tmp_path))
+
+
+def test_revoke_in_one_run_and_once_for_several_servers(tmp_path):
+    path = str(tmp_path / 'store')
+    run_module(ntp_symmetric_key, {'path': path, 'names': ['c1', 'c2']})
+    before = store(path)
+    plan = run_module(ntp_symmetric_key, {'path': path, 'names': ['c1', 'c2'], 'revoke': ['c1']}, check_mode=True)
+    assert plan['changed'] and plan['revoked_ids'] == [1] and store(path) == before
+    args = {'path': path, 'names': ['c1', 'c2'], 'revoke': ['c1'], 'revoke_ids': plan['revoked_ids']}
+    first = run_module(ntp_symmetric_key, args)
+    after = store(path)
+    assert first['revoked'] == ['c1'] and first['key_ids']['c1']['id'] == 3 and first['trusted'] == [2, 3]
+    assert after['c1']['value'] != before['c1']['value'] and after['c2'] == before['c2']
+    assert before['c1']['value'] not in json.dumps(after) and values_in(first, after) == []
+    second = run_module(ntp_symmetric_key, args)
+    assert not second['changed'] and store(path) == after
+
+
+@pytest.mark.parametrize('make, message', [
+    (lambda d: None, 'a directory other software shares'),
+    (lambda d: os.chmod(d, 0o755), 'exists with mode 0755'),
+])
+def test_unfit_store_directory_refused(tmp_path, make, message):
+    """Issue 26: never a shared directory, never one that others may read; its mode is not changed."""
+    target = '/tmp' if message.startswith('a directory') else str(tmp_path / 'open')
+    if target != '/tmp':
+        os.mkdir(target)
+        make(target)
+    result = run_module(ntp_symmetric_key, {'path': target, 'names': ['c1']})
+    assert result['failed'] and message in result['msg']
+    if target != '/tmp':
+        assert os.listdir(target) == [] and oct(os.stat(target).st_mode & 0o777) == '0o755'
