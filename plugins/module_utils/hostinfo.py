@@ -183,7 +183,7 @@ def read_paths(daemon, keysdir=None):
     return list(dict.fromkeys(paths))
 
 
-NTS_SOURCE_RE = re.compile(r'(^|\s)nts(\s|$)')
+NTS_SOURCE_RE = re.compile(r'(^|\s)nts(?=\s|\Z)')
 
 
 def leftovers(host, daemons, use, auth=None, conf=None):
