@@ -42,9 +42,18 @@ stage_galaxy() {
 # ntpd (Autokey needs about a minute) and for podman exec round trips, not on the CPU. Each
 # scenario has its own containers and network; logs are printed whole, in order, when all are done.
 stage_molecule() {
-  local scenario rc=0 logs names=()
+  local scenario rc=0 logs names=() scenarios
+  # A blank or unknown selection must fail: a stage that ran nothing would otherwise pass.
+  read -r -a scenarios <<< "${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}"
+  if [ ${#scenarios[@]} -eq 0 ]; then
+    echo "no Molecule scenario selected (TSN_SCENARIOS is blank): the stage would prove nothing"
+    return 1
+  fi
+  for scenario in "${scenarios[@]}"; do
+    [ -f "molecule/$scenario/molecule.yml" ] || { echo "no scenario molecule/$scenario (TSN_SCENARIOS)"; return 1; }
+  done
   logs=$(mktemp -d)
-  for scenario in ${TSN_SCENARIOS:-$TSN_DEFAULT_SCENARIOS}; do
+  for scenario in "${scenarios[@]}"; do
     while [ "$(jobs -rp | wc -l)" -ge "${TSN_MOLECULE_JOBS:-3}" ]; do sleep 2; done
     echo "--- molecule test -s $scenario (started at +$((SECONDS - start)) s)"
     # One run of a scenario at a time on this machine (its containers and network have fixed names):

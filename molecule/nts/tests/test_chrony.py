@@ -4,7 +4,9 @@ A chrony server (Debian 12, chrony 4.3) serves a chrony client (Debian 13, 4.6) 
 (Debian 13, 1.2.3); a chrony client (Debian 12) uses the ntpsec server tsn-nts-srv13. Every client
 reaches an NTS-authenticated system peer, shown by its own daemon's tools. The client given the wrong
 CA never syncs and does not fall back to plain NTP, even with a plain source answering. A server
-restart and a certificate renewal keep the clients authenticated. Waits are bounded.
+restart and a certificate renewal keep the clients authenticated, counted per client after the event
+(the server's client log, the clients' own counters); after the renewal each client redoes NTS-KE and
+accepts the new certificate. Waits are bounded.
 """
 
 import re
@@ -183,18 +185,80 @@ def test_wrong_ca_never_syncs_and_never_falls_back_to_plain_ntp():
 
 
 # -- restart and renewal ------------------------------------------------------------------------------
+# Evidence is counted after the event, per client: the server's own client log (chronyc clients, which
+# a chronyd restart empties) and serverstats, and each client's own counters read after the event.
+
+SERVER_CLIENTS = {client: daemon for client, server, daemon in PAIRS if server == SERVER}
+
+
+def client_addresses(name):
+    """The container's eth0 addresses (IPv4 and IPv6 ULA): the server logs a client by the one it used."""
+    return {a for a in get(name).interface('eth0').addresses if not a.lower().startswith('fe80')}
+
+
+def per_client(server):
+    """{client: (NTP packets, NTS-KE connections)} from the server's client log (chronyc -c clients -k),
+    for the server's NTS clients, by any of their addresses."""
+    rows = [line.split(',') for line in server.check_output('chronyc -c -n clients -k').splitlines()]
+    counts = {row[0]: (int(row[1]), int(row[6])) for row in rows if len(row) > 6}
+    return {client: tuple(map(sum, zip((0, 0), *[counts[a] for a in client_addresses(client) if a in counts])))
+            for client in SERVER_CLIENTS}
+
+
+def replies(client, daemon):
+    """Authenticated replies the client accepted so far: chronyd's "Total valid RX" of its source (an
+    NTS-only source: a reply that fails NTS is not valid), ntpsec's "NTS client recvs good"."""
+    if daemon == 'chronyd':
+        out = get(client).check_output('chronyc ntpdata')
+        assert re.search(r'^Authenticated\s*: Yes$', out, re.M), out
+        return int(re.search(r'^Total valid RX\s*: (\d+)$', out, re.M).group(1))
+    return int(re.search(r'^NTS client recvs good:\s+(\d+)$', get(client).check_output('ntpq -c nts'), re.M).group(1))
+
+
+def served_after(server, what, enough, timeout=150):
+    """Wait until every NTS client of the server shows ``enough(packets, nts_ke)`` in the server's client
+    log, and every NTP packet counted there was authenticated (serverstats, read after the client log)."""
+    def check():
+        counts = per_client(server)
+        authenticated = serverstat(server, 'Authenticated NTP packets')
+        if all(enough(*counts[c]) for c in counts) and authenticated >= sum(n for n, _ke in counts.values()):
+            return counts, authenticated
+        return None
+    result, elapsed, ok = lab.wait_for(what, check, timeout)
+    assert ok, '%s: not within %d s: %r, %s' % (what, timeout, per_client(server), server.check_output('chronyc serverstats'))
+    lab.log('%s after %.0f s: per client (NTP, NTS-KE) %r, authenticated %d' % ((what, elapsed) + result))
+    return result
+
 
 def test_server_restart_keeps_clients_authenticated():
+    """After a restart of the chrony server, each of its clients sends it NTS-authenticated packets (its
+    client log, new with the process) and accepts an authenticated reply (the client's own counter,
+    read after the restart). The clients keep their cookies: the server's NTS keys survive in ntsdumpdir,
+    so no NTS-KE is needed (docs/chrony.md)."""
     server = get(SERVER)
     wait_all_authenticated(90)
     server.check_output('systemctl restart chrony')
-    served = lab.wait_for('authenticated NTP packets after the restart',
-                          lambda: serverstat(server, 'Authenticated NTP packets') >= 4, 150)[2]
-    assert served, server.check_output('chronyc serverstats')
+    before = {client: replies(client, daemon) for client, daemon in SERVER_CLIENTS.items()}
+    served_after(server, 'every client of the restarted server authenticated', lambda packets, _ke: packets >= 2)
+    for client, daemon in SERVER_CLIENTS.items():
+        _value, elapsed, ok = lab.wait_for('%s accepts a reply of the restarted server' % client,
+                                           lambda c=client, d=daemon: replies(c, d) > before[c], 90)
+        assert ok, '%s accepted no authenticated reply after the restart (still %d)' % (client, before[client])
     wait_all_authenticated(90)
 
 
+def force_nts_ke(client, daemon):
+    """A fresh NTS-KE: chronyd without the cookies it saved in ntsdumpdir, ntpsec restarted (it keeps none)."""
+    if daemon == 'chronyd':
+        get(client).check_output('systemctl stop chrony && rm -f /var/lib/chrony/*.nts && systemctl start chrony')
+    else:
+        get(client).check_output('systemctl restart ntpsec')
+
+
 def test_certificate_renewal_is_served_and_clients_stay_authenticated():
+    """Renewal restarts chronyd onto the new certificate; each client, made to redo NTS-KE, accepts it: the
+    server counts one NTS-KE per client since its restart, chrony holds new cookies with no attempt
+    failed, ntpsec logs the certificate as valid; then every client is authenticated again."""
     server, client = get(SERVER), get('tsn-nts-chrc13')
     before = served_serial(client, SERVER)
     assert before == server.check_output('openssl x509 -in %s -noout -serial' % CERT)
@@ -207,6 +271,21 @@ def test_certificate_renewal_is_served_and_clients_stay_authenticated():
     # chronyd loads certificates only at start: the handler restarted it, and it serves the new one
     assert server.check_output('systemctl show -p MainPID --value chrony') != pid
     assert served_serial(client, SERVER) == after
+    for name, daemon in SERVER_CLIENTS.items():
+        force_nts_ke(name, daemon)
+    counts, _authenticated = served_after(server, 'every client redid NTS-KE with the renewed server',
+                                          lambda packets, nts_ke: nts_ke >= 1 and packets >= 1)
+    for name, daemon in SERVER_CLIENTS.items():
+        host = get(name)
+        if daemon == 'chronyd':
+            (row,) = [line.split(',') for line in host.check_output('chronyc -c -N authdata').splitlines()
+                      if line.startswith(SERVER + ',')]
+            assert row[1] == 'NTS' and int(row[2]) >= 1 and int(row[6]) == 0 and int(row[8]) > 0, row  # KeyID, Atmp, Cook
+            assert 'TLS handshake' not in journal(host), journal(host)[-2000:]
+        else:
+            assert re.search(r'NTS KE client probes good:\s+[1-9]', host.check_output('ntpq -c nts'))
+            log = journal(host, 'ntpsec')
+            assert 'NTSc: certificate is valid.' in log and 'certificate invalid' not in log, log[-2000:]
     wait_all_authenticated(90)
     # with the certificate unchanged, a run restarts nothing
     again = lab.run_playbook('renew-again', limit=SERVER)

@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The tests' raw-ntpq oracle (molecule/shared/labkit/oracle.py) on real ntpq output: it agrees with the
+collection's reader where both are right, and it catches the reader when the reader is wrong."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'molecule', 'shared'))
+from labkit import oracle  # noqa: E402  pylint: disable=wrong-import-position
+
+VERIFIED = ('ntpq', 'client1_as.txt', 'client1_rv0.txt', {17683: 'client1_rv_17683.txt'})
+STARTING = ('ntpq', 'client1_starting_as.txt', 'client1_starting_rv0.txt', {17683: 'client1_starting_rv_17683.txt'})
+NTPSEC = ('ntpsec', 'deb12_client_as.txt', 'deb12_client_rv0.txt', {17767: 'deb12_client_rv_17767.txt'})
+
+
+def fixture(directory, name):
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures', directory, name),
+              encoding='utf-8', errors='replace') as handle:
+        return handle.read()
+
+
+def raw_text(case, flags=None):
+    """What oracle.SCRIPT prints for these captures (the rv lines narrowed to srcadr and flags by ntpq)."""
+    directory, as_file, _rv0, rvs = case
+    text = fixture(directory, as_file)
+    for assid, rv_file in rvs.items():
+        pairs = dict(ntpq.parse_readvars(fixture(directory, rv_file)))
+        wanted = {'srcadr': pairs.get('srcadr'), 'flags': flags or pairs.get('flags')}
+        text += '@@ %d\n%s\n' % (assid, ', '.join('%s=%s' % item for item in wanted.items() if item[1]))
+    return text
+
+
+def ours(case):
+    """labkit.ntp.read's dict, from the collection's reader on the same captures."""
+    directory, as_file, rv0, rvs = case
+
+    def run(command):
+        if command == 'as':
+            return 0, fixture(directory, as_file), ''
+        if command == 'rv 0':
+            return 0, fixture(directory, rv0), ''
+        return 0, fixture(directory, rvs[int(command.split()[1])]), ''
+    system, associations = ntpq.collect(run)
+    return {'system': system, 'associations': associations, 'summary': ntpq.summarize(system, associations)}
+
+
+@pytest.mark.parametrize('case, verified', [(VERIFIED, True), (STARTING, False), (NTPSEC, False)],
+                         ids=['iff-verified', 'autokey-starting', 'ntpsec-nts'])
+def test_oracle_agrees_with_the_reader_on_real_output(case, verified):
+    rows = oracle.parse(raw_text(case))
+    assert sorted(rows) == sorted(case[3])
+    assert oracle.identity_verified(rows) is verified
+    assert oracle.differences(ours(case), rows) == []
+
+
+def test_oracle_decodes_with_ntpds_own_bits():
+    (row,) = oracle.parse(raw_text(VERIFIED)).values()
+    assert row == {'status': 'f61e', 'auth': 'ok', 'condition': 'sys.peer', 'address': '10.89.0.2', 'flags': 0x29c7f23}
+    assert oracle.decode(row) == {'authentic': True, 'authenable': True, 'selection': 'sys.peer', 'iff': True,
+                                  'vrfy': True}
+
+
+def test_oracle_catches_a_reader_that_says_verified_wrongly():
+    """A reader bug (here: the summary, or the flags word, altered) makes the two disagree."""
+    rows = oracle.parse(raw_text(VERIFIED))
+    wrong = ours(VERIFIED)
+    wrong['summary']['identity_verified'] = False
+    assert [d for d in oracle.differences(wrong, rows) if 'summary.identity_verified' in d]
+    wrong = ours(VERIFIED)
+    wrong['associations'][0]['flags'] = ntpq.decode_flags(0x29c7d23)   # VRFY cleared
+    assert [d for d in oracle.differences(wrong, rows) if 'flags' in d]
+    # ... and ntpd's own word decides: the same reading against flags without VRFY is not verified.
+    unverified = oracle.parse(raw_text(VERIFIED, flags='0x29c7d23'))
+    assert not oracle.identity_verified(unverified)
+    assert [d for d in oracle.differences(ours(VERIFIED), unverified) if 'summary.identity_verified' in d]
+
+
+def test_confirmed_compares_only_a_state_that_held_still():
+    reads = iter([raw_text(STARTING), raw_text(VERIFIED), raw_text(VERIFIED), raw_text(VERIFIED)])
+    calls = []
+
+    def run_shell(script):
+        assert script == oracle.SCRIPT
+        return 0, next(reads), ''
+
+    def read_ours():
+        calls.append(1)
+        return ours(VERIFIED)
+    state = oracle.confirmed(run_shell, read_ours)
+    assert len(calls) == 2 and state['raw']['identity_verified'] is True   # the first attempt straddled a change
+    with pytest.raises(oracle.Disagreement, match='summary.identity_verified'):
+        oracle.confirmed(lambda script: (0, raw_text(VERIFIED, flags='0x29c7d23'), ''), lambda: ours(VERIFIED))
+    assert not issubclass(oracle.Disagreement, AssertionError)   # no wait takes it for "not yet"
