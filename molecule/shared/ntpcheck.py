@@ -6,7 +6,6 @@ code behind ntp_status_info), imported from the collections tree that scripts/en
 """
 
 import json
-import re
 import time
 
 from labkit import ntp as labkit_ntp
@@ -93,10 +92,7 @@ def wait_state(host, until, timeout=180, interval=2):
 
 def sysstat(host, name):
     """One counter of ntpd's ``ntpq -c sysstats`` (classic and ntpsec), e.g. "rate limited"."""
-    out = host.check_output('ntpq -n -c sysstats 127.0.0.1')
-    match = re.search(r'^%s:\s+(\d+)' % re.escape(name), out, re.M | re.I)
-    assert match, out
-    return int(match.group(1))
+    return oracle.counter(host.check_output('ntpq -n -c sysstats 127.0.0.1'), name)
 
 
 # "rate limited" / "KoD responses" a server may count for the roles' own clients. Measured: 0 on every

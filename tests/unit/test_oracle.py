@@ -98,3 +98,65 @@ def test_confirmed_compares_only_a_state_that_held_still():
     with pytest.raises(oracle.Disagreement, match='summary.identity_verified'):
         oracle.confirmed(lambda script: (0, raw_text(VERIFIED, flags='0x29c7d23'), ''), lambda: ours(VERIFIED))
     assert not issubclass(oracle.Disagreement, AssertionError)   # no wait takes it for "not yet"
+
+
+# ntpq -p next to ntpq -c as of the same moment (fixtures/ntpsec/README.md): the oracle's decoding of the
+# status word's selection must be ntpq's own tally code.
+TALLY_CAPTURES = [('deb12_client_as.txt', 'deb12_client_p.txt'), ('deb12_client_as.txt', 'deb12_client_peers_n.txt'),
+                  ('deb13_client_as.txt', 'deb13_client_p.txt'), ('deb13_client_as.txt', 'deb13_client_peers_n.txt'),
+                  ('deb12_client_kedone_as.txt', 'deb12_client_kedone_p.txt'),
+                  ('deb12_client_starting_as.txt', 'deb12_client_starting_p.txt'),
+                  ('deb12_wrongca_as.txt', 'deb12_wrongca_p.txt'), ('deb12_wrongca_as.txt', 'deb12_wrongca_peers_n.txt'),
+                  ('deb13_wrongca_as.txt', 'deb13_wrongca_p.txt'), ('deb13_wrongca_as.txt', 'deb13_wrongca_peers_n.txt'),
+                  ('deb12_server_as.txt', 'deb12_server_p.txt'), ('deb12_server_as.txt', 'deb12_server_peers_n.txt'),
+                  ('deb13_server_as.txt', 'deb13_server_p.txt'), ('deb13_server_as.txt', 'deb13_server_peers_n.txt')]
+
+
+@pytest.mark.parametrize('as_file, peers_file', TALLY_CAPTURES, ids=[c[1] for c in TALLY_CAPTURES])
+def test_selection_bits_are_ntpqs_own_tally(as_file, peers_file):
+    rows = oracle.parse(fixture('ntpsec', as_file))
+    tallies = oracle.tallies(fixture('ntpsec', peers_file))
+    assert len(rows) == len(tallies)
+    assert [oracle.TALLY[oracle.SELECTIONS.index(oracle.decode(row)['selection'])] for row in rows.values()] == \
+        [code for code, _remote in tallies]
+
+
+# ntpq -c nts of the captures: a client that completed NTS-KE, one with the wrong CA, a server.
+NTS_COUNTERS = [('deb12_client_nts.txt', {'NTS KE client probes good': 1, 'NTS KE client probes bad': 0}),
+                ('deb13_client_nts.txt', {'NTS KE client probes good': 1, 'NTS KE client probes bad': 0}),
+                ('deb12_client_chronysrv_nts.txt', {'NTS KE client probes good': 2, 'NTS client recvs w error': 8}),
+                ('deb13_client_chronysrv_nts.txt', {'NTS KE client probes good': 1}),
+                ('deb12_wrongca_nts.txt', {'NTS KE client probes good': 0, 'NTS KE client probes bad': 1,
+                                           'NTS client recvs good': 0}),
+                ('deb13_wrongca_nts.txt', {'NTS KE client probes good': 0, 'NTS KE client probes bad': 1,
+                                           'NTS client recvs good': 0}),
+                ('deb12_server_nts.txt', {'NTS KE serves good': 2, 'NTS server recvs good': 15}),
+                ('deb13_server_nts.txt', {'NTS KE client probes good': 0})]
+
+
+@pytest.mark.parametrize('name, expected', NTS_COUNTERS, ids=[c[0] for c in NTS_COUNTERS])
+def test_nts_counters(name, expected):
+    text = fixture('ntpsec', name)
+    assert {key: oracle.counter(text, key) for key in expected} == expected
+    if expected.get('NTS KE client probes good'):
+        assert oracle.counter(text, 'NTS client recvs good') > 0   # the client's authenticated replies
+    with pytest.raises(AssertionError, match='no '):
+        oracle.counter(text, 'NTS no such counter')
+
+
+JOURNALS = {('ntpsec', 'deb12_client_journal.txt'): {'valid'}, ('ntpsec', 'deb13_client_journal.txt'): {'valid'},
+            ('ntpsec', 'deb12_wrongca_journal.txt'): {'invalid'}, ('ntpsec', 'deb13_wrongca_journal.txt'): {'invalid'},
+            ('ntpsec', 'deb12_server_journal.txt'): set(), ('ntpsec', 'deb13_server_journal.txt'): set(),
+            ('ntpsec', 'deb12_server_droproot_fails_journal.txt'): set(),
+            ('chrony', 'deb12_wrongca_journal.txt'): {'invalid'}, ('chrony', 'deb13_wrongca_journal.txt'): {'invalid'},
+            ('chrony', 'deb12_wrongca_plain_mix_journal.txt'): {'invalid'},
+            ('chrony', 'deb12_wrongca_plain_require_journal.txt'): {'invalid'}}
+# chronyd logs nothing about a key exchange that succeeded: its other journals say nothing either way.
+JOURNALS.update({('chrony', '%s_journal.txt' % prefix): set() for prefix in (
+    'deb11_client', 'deb12_client', 'deb13_client', 'deb12_client_ntpsecsrv', 'deb13_client_ntpsecsrv',
+    'deb12_plain', 'deb13_plain', 'deb12_server', 'deb13_server')})
+
+
+@pytest.mark.parametrize('directory, name', sorted(JOURNALS), ids=['/'.join(k) for k in sorted(JOURNALS)])
+def test_nts_ke_outcome_in_the_journals(directory, name):
+    assert oracle.nts_ke_log(fixture(directory, name)) == JOURNALS[(directory, name)]

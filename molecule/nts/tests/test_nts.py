@@ -13,6 +13,7 @@ import os
 import subprocess
 
 import pytest
+from labkit import oracle
 from labkit.hosts import container_host
 
 from ntpcheck import RATE_LIMIT_TOLERANCE, secret_window, status, sysstat, wait_authenticated
@@ -122,8 +123,7 @@ def test_nts_client_reaches_sys_peer_authenticated_by_nts(client, server):
     # Over IPv6 only where the name resolves to the IPv6 address only; the others may use either.
     assert ipaddress.ip_address(peer['address']) in addresses(server, 6) + ([] if client in V6_NAMES else addresses(server, 4))
     assert state['summary']['synchronized'] is True
-    nts = host.check_output('ntpq -c nts')
-    assert re.search(r'NTS KE client probes good:\s+[1-9]', nts), nts
+    assert oracle.counter(host.check_output('ntpq -c nts'), 'NTS KE client probes good') >= 1
 
 
 @pytest.mark.parametrize('client, server', NTS_PAIRS)
@@ -142,8 +142,7 @@ def test_nts_client_configuration(client, server):
     assert key_id(ca_text, 'Subject') == key_id(cert_text, 'Authority')
     log = journal(host)
     assert 'NTSc: Using file %s for root certificates.' % CA_FILE in log
-    assert 'NTSc: certificate is valid.' in log
-    assert 'certificate invalid' not in log
+    assert oracle.nts_ke_log(log) == {'valid'}, log[-3000:]
 
 
 def key_id(text, kind):
@@ -168,9 +167,8 @@ def test_wrong_ca_client_never_syncs():
     never selects the server. Runs after the good clients of the same server had synced."""
     host = get(BAD)
     log = wait_for_log(host, r'NTS-KE req to tsn-nts-srv12 took \S+ sec, fail')
-    assert re.search(r'NTSc: certificate invalid: \d+=>', log), log[-3000:]
+    assert oracle.nts_ke_log(log) == {'invalid'}, log[-3000:]   # and never 'certificate is valid'
     assert re.search(r'NTS-KE req to tsn-nts-srv12 took \S+ sec, fail', log), log[-3000:]
-    assert 'NTSc: certificate is valid.' not in log
     assert 'NTSc: Using file %s for root certificates.' % CA_FILE in log
     state = status(host)
     (assoc,) = state['associations']

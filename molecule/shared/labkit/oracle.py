@@ -12,6 +12,11 @@ raw reads agree (the daemon did not move meanwhile), every association of ours m
 status bits, selection, auth column, address and flags word, and our summary's ``identity_verified``
 must be the raw verdict (a system peer, authentic, with the IFF and VRFY flags). A difference raises
 ``Disagreement``, which no wait in the tests takes for "not yet".
+
+The same module holds the tests' other raw readings of the daemons' own words, so that each is written
+once and unit-tested on real captures (tests/unit/test_oracle.py): ``counter`` (ntpq -c nts / sysstats /
+authinfo, chronyc serverstats), ``tallies`` (ntpq -p) and ``nts_ke_log`` (what ntpsec's and chronyd's
+journals say about NTS-KE).
 """
 
 import re
@@ -20,6 +25,9 @@ import re
 CTL_PST_CONFIG, CTL_PST_AUTHENABLE, CTL_PST_AUTHENTIC, CTL_PST_REACH, CTL_PST_BCAST = 0x80, 0x40, 0x20, 0x10, 0x08
 CTL_PST_SEL_SYSPEER = 6
 SELECTIONS = ('reject', 'falsetick', 'excess', 'outlier', 'candidate', 'backup', 'sys.peer', 'pps.peer')
+# ntpq's own rendering of a selection: the tally code in front of each peer of "ntpq -p" (ntpq's flash3).
+TALLY = ' x.-+#*o'
+
 # ntp_crypto.h (ntp 4.2.8): the Autokey flags word of a peer.
 CRYPTO_FLAG_IFF, CRYPTO_FLAG_CERT, CRYPTO_FLAG_VRFY, CRYPTO_FLAG_PROV = 0x0020, 0x0100, 0x0200, 0x0400
 
@@ -138,3 +146,30 @@ def confirmed(run_shell, read_ours, attempts=5):
         ours['raw'] = {'associations': rows, 'identity_verified': identity_verified(rows), 'text': before}
         return ours
     raise Unstable('ntpd\'s associations changed during each of %d raw reads' % attempts)
+
+
+def counter(text, name):
+    """The number after ``name:`` in a daemon's counter listing (``ntpq -c nts``, ``-c sysstats``,
+    ``-c authinfo``, ``chronyc serverstats``); fails when the line is missing."""
+    match = re.search(r'^\s*%s\s*:\s*(\d+)\s*$' % re.escape(name), text, re.M | re.I)
+    assert match, 'no %r in:\n%s' % (name, text)
+    return int(match.group(1))
+
+
+def tallies(text):
+    """``ntpq -p`` (or ``-c peers``) -> [(tally code, remote)], in order."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.split()[:1] == ['remote']), None)
+    return [] if start is None else [(line[0], line[1:].split()[0]) for line in lines[start + 2:] if line.strip()]
+
+
+# What the journals say about an NTS key exchange: ntpsec logs the certificate check, chronyd only a failure.
+# The lines may carry journalctl's prefixes (the captures) or not (``-o cat``, the tests).
+NTS_KE_LOG = (('valid', re.compile(r'NTSc: certificate is valid\.$', re.M)),
+              ('invalid', re.compile(r'NTSc: certificate invalid: \d+=>')),
+              ('invalid', re.compile(r'TLS handshake with \S+ \([^)]*\) failed')))
+
+
+def nts_ke_log(journal):
+    """{'valid', 'invalid'}: what a journal says of the NTS-KE certificate checks in it (empty: nothing)."""
+    return {outcome for outcome, pattern in NTS_KE_LOG if pattern.search(journal)}

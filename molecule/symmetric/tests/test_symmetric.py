@@ -11,10 +11,9 @@ there.
 
 import json
 import os
-import re
 
 import pytest
-from labkit import hosts
+from labkit import hosts, oracle
 from labkit.hosts import container_host
 
 import lab
@@ -142,13 +141,6 @@ def test_status_playbook_shows_the_keys(store):
         run.logfile
 
 
-def counter(text, name):
-    """The number after ``name:`` in ntpq's or chronyc's counter listing (authinfo, sysstats, serverstats)."""
-    match = re.search(r'^%s\s*:\s*(\d+)' % re.escape(name), text, re.M)
-    assert match, 'no %r in:\n%s' % (name, text)
-    return int(match.group(1))
-
-
 def per_client_packets(host, daemon):
     """{client address: packets the server received from it}: ntpd's MRU list, chronyd's client log."""
     if daemon == 'chrony':
@@ -165,9 +157,9 @@ def server_counters(host, daemon, packets_first=False):
     are read last at the start of a window and first at its end, so that the MAC count spans them."""
     def auth():
         if daemon == 'chrony':
-            return counter(host.check_output('chronyc serverstats'), 'Authenticated NTP packets'), None
-        return (counter(host.check_output('ntpq -c authinfo'), 'decryptions'),
-                counter(host.check_output('ntpq -n -c sysstats'), 'authentication failed'))
+            return oracle.counter(host.check_output('chronyc serverstats'), 'Authenticated NTP packets'), None
+        return (oracle.counter(host.check_output('ntpq -c authinfo'), 'decryptions'),
+                oracle.counter(host.check_output('ntpq -n -c sysstats'), 'authentication failed'))
     if packets_first:
         packets = per_client_packets(host, daemon)
         return auth() + (packets,)
