@@ -160,3 +160,10 @@ JOURNALS.update({('chrony', '%s_journal.txt' % prefix): set() for prefix in (
 @pytest.mark.parametrize('directory, name', sorted(JOURNALS), ids=['/'.join(k) for k in sorted(JOURNALS)])
 def test_nts_ke_outcome_in_the_journals(directory, name):
     assert oracle.nts_ke_log(fixture(directory, name)) == JOURNALS[(directory, name)]
+
+
+def test_counter_reads_ntpsecs_authinfo():
+    """ntpsec 1.2.2's ``ntpq -c authinfo`` (molecule/symmetric) prints a rate after some counters."""
+    text = ('time since reset:          00:01:38\nencryptions:                     25        4.0s/p\n'
+            'decryptions:                     25        4.0s/p\nCMAC failures:                    0\n')
+    assert (oracle.counter(text, 'decryptions'), oracle.counter(text, 'CMAC failures')) == (25, 0)

@@ -150,8 +150,9 @@ def confirmed(run_shell, read_ours, attempts=5):
 
 def counter(text, name):
     """The number after ``name:`` in a daemon's counter listing (``ntpq -c nts``, ``-c sysstats``,
-    ``-c authinfo``, ``chronyc serverstats``); fails when the line is missing."""
-    match = re.search(r'^\s*%s\s*:\s*(\d+)\s*$' % re.escape(name), text, re.M | re.I)
+    ``-c authinfo``, ``chronyc serverstats``; ntpsec's authinfo adds a rate after it); fails when the
+    line is missing."""
+    match = re.search(r'^\s*%s\s*:\s*(\d+)\b' % re.escape(name), text, re.M | re.I)
     assert match, 'no %r in:\n%s' % (name, text)
     return int(match.group(1))
 
