@@ -149,7 +149,9 @@ def per_client_packets(host, daemon):
     lines = host.check_output('ntpq -n -c mrulist').splitlines()
     header = next(i for i, line in enumerate(lines) if line.split()[:1] == ['lstint'])
     column = lines[header].split().index('count')
-    return {line.split()[-1]: int(line.split()[column]) for line in lines[header + 2:] if line.strip()}
+    # ntpsec adds "score" and "drop" columns, and "# Collected ..." lines after the table
+    rows = [line.split() for line in lines[header + 2:] if line.strip() and not line.lstrip().startswith('#')]
+    return {row[-1]: int(row[column]) for row in rows}
 
 
 def server_counters(host, daemon, packets_first=False):
