@@ -350,7 +350,7 @@ echo "$key"
 '''
 
 
-def watch_impostor(impostor, clients=CLIENTS_A, seconds=150, settle=30):
+def watch_impostor(impostor, clients=tuple(CLIENTS_A), seconds=150, settle=30):
     """Poll each client until all verify the genuine servers (and ``settle`` s more): the impostor's
     association must be there at every poll (or this proves nothing) and never be verified or
     selected. Returns (what each client saw, the time until the genuine servers were verified)."""
