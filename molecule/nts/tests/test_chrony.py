@@ -236,10 +236,10 @@ def test_server_restart_keeps_clients_authenticated():
     wait_all_authenticated(90)
     server.check_output('systemctl restart chrony')
     before = {client: replies(client, daemon) for client, daemon in SERVER_CLIENTS.items()}
-    served_after(server, 'every client of the restarted server authenticated', lambda packets, _ke: packets >= 2)
+    served_after(server, 'every client of the restarted server authenticated', lambda packets, _ke: packets >= 1)
     for client, daemon in SERVER_CLIENTS.items():
         _value, elapsed, ok = lab.wait_for('%s accepts a reply of the restarted server' % client,
-                                           lambda c=client, d=daemon: replies(c, d) > before[c], 90)
+                                           lambda c=client, d=daemon: replies(c, d) > before[c], 150)
         assert ok, '%s accepted no authenticated reply after the restart (still %d)' % (client, before[client])
     wait_all_authenticated(90)
 
