@@ -39,6 +39,14 @@ options:
     choices: [ntp, chrony]
     default: ntp
     version_added: 0.3.0
+  extra:
+    description:
+      - Keys that are not in the store (an upstream server's key, from C(ntp_server_upstream_servers)), each a mapping
+        with C(id), C(type) (the digest) and C(value) (hex), returned after the store's keys with their lines.
+      - Without terms the store is not read.
+    type: list
+    elements: dict
+    default: []
 """
 
 EXAMPLES = r"""
@@ -88,7 +96,7 @@ class LookupModule(LookupBase):
         self.set_options(var_options=variables, direct=kwargs)
         path = os.path.expanduser(self.get_option('path'))
         try:
-            keys = symmetric.read_store(path)
+            keys = symmetric.read_store(path) if terms else {}
         except symmetric.StoreError as exc:
             raise AnsibleLookupError(str(exc)) from exc
         results = []
@@ -101,4 +109,12 @@ class LookupModule(LookupBase):
                 entry = {'name': name, 'id': key['id'], 'type': key['type'], 'value': key['value']}
                 entry['line'] = symmetric.keys_file_lines([entry], self.get_option('syntax'))[0]
                 results.append(entry)
+        for extra in self.get_option('extra'):
+            entry = {'name': None, 'id': extra.get('id'), 'type': extra.get('type'), 'value': extra.get('value')}
+            try:
+                symmetric.check_extra(entry)
+            except symmetric.StoreError as exc:
+                raise AnsibleLookupError(str(exc)) from None
+            entry['line'] = symmetric.keys_file_lines([entry], self.get_option('syntax'))[0]
+            results.append(entry)
         return results

@@ -48,8 +48,16 @@ def keygen_command(binary, host=False, trusted=False, iff=False, hostname=None, 
     if modulus is not None:
         args.extend(['-m', str(modulus)])
     if iff and identity_modulus is not None:
-        args.extend(['-b', str(identity_modulus)])
+        args.extend(['-b', str(keygen_identity_bits(identity_modulus))])
     return args
+
+
+def keygen_identity_bits(bits):
+    """The ``-b`` value that makes an IFF prime of ``bits`` bits. OpenSSL rounds DSA's p up to a multiple of 64 bits
+    and, asked for 2048 bits, wants a 256-bit q that ntp-keygen's 160-bit seed cannot give ("seed_len is less than
+    the length of q": ntp-keygen 4.2.8p15 then exits 0 without a key); asked for 2047 it makes the same 2048-bit
+    prime with a 160-bit q (measured on Debian 11, docs/autokey.md)."""
+    return bits - 1 if bits == 2048 else bits
 
 
 def keygen_environment(password, workdir):

@@ -544,6 +544,26 @@ def collect(run, host='localhost', warn=None):
 NO_SYNC_SOURCE = ('ntpsec', 'chrony')
 
 
+def source(assoc):
+    """One association as a time source of a chain report: ``scheme`` says how it is set up (``autokey``,
+    ``nts``, ``symmetric`` or ``none`` for plain NTP), ``authenticated`` whether it passes that scheme now
+    (auth ok, and VRFY for Autokey, cookies for NTS), ``selected`` whether it is the system peer."""
+    names = (assoc.get('flags') or {}).get('names', [])
+    auth_ok = assoc.get('auth') == 'ok'
+    if assoc.get('nts'):
+        scheme, authenticated = 'nts', auth_ok and (assoc.get('cookies') or 0) > 0
+    elif assoc.get('symmetric'):
+        scheme, authenticated = 'symmetric', auth_ok
+    elif assoc.get('flags') is not None:
+        scheme, authenticated = 'autokey', auth_ok and 'VRFY' in names
+    else:
+        scheme, authenticated = 'none', False
+    return {'address': assoc.get('address'), 'name': assoc.get('name') or assoc.get('host') or assoc.get('address'),
+            'scheme': scheme, 'authenticated': authenticated, 'key_id': assoc.get('key_id'),
+            'selected': assoc.get('condition') == 'sys.peer', 'condition': assoc.get('condition'),
+            'stratum': assoc.get('stratum'), 'reach_register': assoc.get('reach_register')}
+
+
 def summarize(system, associations):
     """The five answers most callers want.
 

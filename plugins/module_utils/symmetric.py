@@ -88,6 +88,20 @@ def _check_entry(name, entry):
                          'length}' % (name, MAX_KEY_ID, ', '.join(DIGESTS)))
 
 
+def check_extra(entry):
+    """A key given from outside the store (an upstream's): ID 1..MAX_KEY_ID, a known digest, a hex value of even
+    length (AES128CMAC: 16 bytes; the SHA digests 20 to 64). The error never shows the value."""
+    value = entry.get('value')
+    low, high = (32, 32) if entry.get('type') == 'AES128CMAC' else (40, 128)
+    ok = (isinstance(entry.get('id'), int) and not isinstance(entry.get('id'), bool) and 1 <= entry['id'] <= MAX_KEY_ID
+          and entry.get('type') in DIGESTS and isinstance(value, str) and HEX_RE.match(value.lower())
+          and low <= len(value) <= high and len(value) % 2 == 0)
+    if not ok:
+        raise StoreError('a key with ID %r is not {id: 1..%d, type: one of %s, value: hex} (its value is not shown)'
+                         % (entry.get('id'), MAX_KEY_ID, ', '.join(DIGESTS)))
+    return entry
+
+
 def generations(entry):
     """The keys of one name: the current one, then ``next`` while it is rotated."""
     return [entry] + ([entry['next']] if entry.get('next') else [])
@@ -128,21 +142,23 @@ def new_value(digest, token_hex=secrets.token_hex):
     return token_hex(DIGESTS[check_digest(digest)])
 
 
-def free_id(keys):
-    used = {key['id'] for entry in keys.values() for key in generations(entry)}
+def free_id(keys, reserved=()):
+    used = {key['id'] for entry in keys.values() for key in generations(entry)} | set(reserved)
     for key_id in range(1, MAX_KEY_ID + 1):
         if key_id not in used:
             return key_id
     raise StoreError('the key store is full (%d keys)' % MAX_KEY_ID)
 
 
-def plan(keys, names, digest, rotate=(), token_hex=secrets.token_hex):
+def plan(keys, names, digest, rotate=(), token_hex=secrets.token_hex, reserved=()):
     """Which keys to make, rotate or finish rotating. Returns (new_keys, created, rotated, finished):
     a copy of ``keys`` in which every name in ``names`` has a key. A missing name gets one (``digest``,
     the lowest free ID). A name in ``rotate`` gets a ``next`` key (``digest``, a new ID) unless it
     has one already (a repeated rotating run changes nothing). A name with a ``next`` key that is not
     in ``rotate`` is finished: ``next`` becomes its key and the old one is gone. Existing keys keep
-    their digest (a new ``digest`` applies to new and rotated keys); other names are left alone."""
+    their digest (a new ``digest`` applies to new and rotated keys); other names are left alone.
+    ``reserved``: key IDs used elsewhere on the hosts (an upstream's key): new keys never take them, and a
+    key of ``names`` that already has one is an error."""
     check_digest(digest)
     result = {name: dict(entry) for name, entry in keys.items()}
     created, rotated, finished = [], [], []
@@ -150,15 +166,20 @@ def plan(keys, names, digest, rotate=(), token_hex=secrets.token_hex):
         check_name(name)
         entry = result.get(name)
         if entry is None:
-            result[name] = {'id': free_id(result), 'type': digest, 'value': new_value(digest, token_hex)}
+            result[name] = {'id': free_id(result, reserved), 'type': digest, 'value': new_value(digest, token_hex)}
             created.append(name)
         elif name in rotate:
             if not entry.get('next'):
-                entry['next'] = {'id': free_id(result), 'type': digest, 'value': new_value(digest, token_hex)}
+                entry['next'] = {'id': free_id(result, reserved), 'type': digest, 'value': new_value(digest, token_hex)}
                 rotated.append(name)
         elif entry.get('next'):
             result[name] = dict(entry['next'])
             finished.append(name)
+    clashes = sorted((key['id'], name) for name in names for key in generations(result[name]) if key['id'] in set(reserved))
+    if clashes:
+        raise StoreError('%s: the ID of an upstream server\'s key (ntp_server_upstream_servers key_id); give that '
+                         'upstream key another key_id' % ', '.join('key %s has ID %d' % (name, key_id)
+                                                                  for key_id, name in clashes))
     return result, created, rotated, finished
 
 

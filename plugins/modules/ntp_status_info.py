@@ -191,6 +191,57 @@ summary:
       description: Address of the system peer, V(null) without one.
       type: str
       sample: 10.89.0.2
+upstreams:
+  description:
+    - The host's time sources, one per association (a client - its servers; a server - its upstream servers and
+      the servers of its IFF group), with how each is authenticated. C(playbooks/status.yml) prints them as the
+      chain of trust - client, server, upstream - with each hop authenticated or not.
+  returned: success
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  contains:
+    address:
+      description: The source's address.
+      type: str
+      sample: 10.201.123.202
+    name:
+      description: The source's name where the daemon knows one (the NTS server name, the Autokey host), else its address.
+      type: str
+      sample: tsn-fw-nts-upstream
+    scheme:
+      description:
+        - How the association is set up - V(nts), V(symmetric) (a key ID), V(autokey) (Autokey flags) or V(none)
+          (plain, unauthenticated NTP).
+      type: str
+      sample: nts
+    authenticated:
+      description:
+        - V(true) when the source passes its scheme now - auth V(ok), and C(VRFY) for Autokey, NTS cookies for NTS.
+          Always V(false) for V(none). A source set up for NTS with a CA that does not match its certificate is
+          V(nts) and V(false).
+      type: bool
+      sample: true
+    key_id:
+      description: The symmetric key ID, V(null) for other schemes.
+      type: int
+      sample: null
+    selected:
+      description: V(true) for the system peer.
+      type: bool
+      sample: true
+    condition:
+      description: As in RV(associations[].condition).
+      type: str
+      sample: sys.peer
+    stratum:
+      description: The source's stratum.
+      type: int
+      sample: 3
+    reach_register:
+      description: As in RV(associations[].reach_register).
+      type: str
+      sample: "377"
 process:
   description:
     - The local ntpd (or chronyd) process, read from C(/proc) when O(host) is the target itself (V(localhost),
@@ -643,7 +694,8 @@ def main():
     # ntp, ntpsec or chrony: which process to look for
     process = local_daemon(system.get('daemon')) if p['host'] in LOCAL_HOSTS else None
     module.exit_json(changed=False, daemon=daemon, system=system, associations=associations, process=process,
-                     summary=ntpq.summarize(system, associations))
+                     summary=ntpq.summarize(system, associations),
+                     upstreams=[ntpq.source(assoc) for assoc in associations])
 
 
 if __name__ == '__main__':

@@ -64,6 +64,14 @@ options:
     type: list
     elements: str
     default: []
+  reserved_ids:
+    description:
+      - Key IDs the hosts use for other keys (an upstream server's key, given in
+        C(ntp_server_upstream_servers)). New keys never take them; a key of O(names) that already has one fails
+        the task, naming it.
+    type: list
+    elements: int
+    default: []
 seealso:
   - name: Symmetric-key authentication (docs/symmetric.md)
     description: What was measured, and how the roles use the store.
@@ -130,6 +138,7 @@ def main():
             names=dict(type='list', elements='str', required=True),
             digest=dict(type='str', default=symmetric.DEFAULT_DIGEST, choices=list(symmetric.DIGESTS)),
             rotate=dict(type='list', elements='str', default=[]),
+            reserved_ids=dict(type='list', elements='int', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -139,13 +148,15 @@ def main():
         for name in names + module.params['rotate']:
             symmetric.check_name(name)
         if module.check_mode and not os.path.isdir(path):
-            keys, created, rotated, finished = symmetric.plan({}, names, module.params['digest'])
+            keys, created, rotated, finished = symmetric.plan({}, names, module.params['digest'],
+                                                              reserved=module.params['reserved_ids'])
         else:
             os.makedirs(path, 0o700, exist_ok=True)
             with symmetric.Locked(path):
                 old = symmetric.read_store(path)
                 keys, created, rotated, finished = symmetric.plan(old, names, module.params['digest'],
-                                                                  module.params['rotate'])
+                                                                  module.params['rotate'],
+                                                                  reserved=module.params['reserved_ids'])
                 if (created or rotated or finished) and not module.check_mode:
                     symmetric.write_store(path, keys)
     except (symmetric.StoreError, OSError) as exc:

@@ -7,11 +7,12 @@ also proves that the rules came back from each firewall's persistent configurati
 import os
 import re
 import subprocess
+import time
 
 import pytest
 from labkit.hosts import container_host
 
-from ntpcheck import RATE_LIMIT_TOLERANCE, sysstat, wait_authenticated, wait_state
+from ntpcheck import RATE_LIMIT_TOLERANCE, status, sysstat, wait_authenticated, wait_state
 
 FIREWALLS = ['ipt', 'nft', 'fwd', 'ufw']
 SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -105,7 +106,7 @@ def test_clients_at_fastest_polling_are_not_rate_limited(fw):
     """limited kod is on (issue 14, item 5), and side_effect.yml restarted every server and client:
     a full iburst + Autokey start (the ipt client polls at minpoll 3) stays within ntpd's limits."""
     conf = server(fw).file('/etc/ntp.conf').content_string
-    assert re.search(r'^restrict 10\.201\.123\.0 mask 255\.255\.255\.128 limited kod nomodify noquery$', conf, re.M), conf
+    assert re.search(r'^restrict 10\.201\.123\.0 mask 255\.255\.255\.128 limited kod nomodify noquery nopeer noepeer$', conf, re.M), conf
     assert wait_authenticated(client(fw), timeout=180)['authenticated']
     assert sysstat(server(fw), 'rate limited') <= RATE_LIMIT_TOLERANCE
     assert sysstat(server(fw), 'KoD responses') <= RATE_LIMIT_TOLERANCE
@@ -228,6 +229,261 @@ def test_bad_firewall_choice_fails_before_any_change(extra, message):
     output = ' '.join((run.stdout + run.stderr).split())
     assert run.returncode != 0 and message in output, output[-3000:]
     assert _fingerprint(srv) == before
+
+
+# --- The chain of trust (issue 25): authenticated upstreams, no time pushed in by a client, honest servers ---
+
+UPSTREAM_KEY_ID = 42
+NTS_UPSTREAM = 'tsn-fw-nts-upstream'
+NTS_UPSTREAM_IP = '10.201.123.202'
+NTS_SERVERS = {'ntpsec': 'tsn-fw-ntpsec-server', 'chrony': 'tsn-fw-chrony-server'}
+EPHEMERAL = os.environ['MOLECULE_EPHEMERAL_DIRECTORY']
+INVENTORY = os.path.dirname(os.environ['MOLECULE_INVENTORY_FILE'])
+
+
+def _group_vars(name):
+    import yaml
+    with open(os.path.join(INVENTORY, 'group_vars', name)) as handle:
+        return yaml.safe_load(handle)
+
+
+def upstream_key():
+    return _group_vars('all')['tsn_upstream_key']
+
+
+def ntpq_sys_peer(host):
+    """The daemon's own view (ntpq, not our parser): (srcadr, auth column, rv variables) of its system peer."""
+    rows = [line.split() for line in host.check_output('ntpq -n -c as 127.0.0.1').splitlines()]
+    peer = [row for row in rows if len(row) >= 8 and row[1].isdigit() and row[6] == 'sys.peer']
+    if not peer:
+        return None, None, {}
+    variables = dict(re.findall(r'(\w+)=([^,\s]+)', host.check_output('ntpq -n -c "rv %s" 127.0.0.1' % peer[0][1])))
+    # ind assid status conf reach auth condition last_event cnt
+    return variables.get('srcadr'), peer[0][5], variables
+
+
+def selected_source(state):
+    return next((u for u in state.get('upstreams') or [] if u['selected']), None)
+
+
+@pytest.mark.parametrize('kind', sorted(NTS_SERVERS))
+def test_nts_upstream_is_an_authenticated_system_peer(kind):
+    """A site server behind a default-drop firewall takes its time from an NTS server outside its allowed networks,
+    whose certificate comes from a CA of its own (not the site's): ntpsec and chrony alike."""
+    srv = get(NTS_SERVERS[kind])
+    state, elapsed, ok = wait_state(srv, lambda st: (selected_source(st) or {}).get('address') == NTS_UPSTREAM_IP
+                                    and selected_source(st)['scheme'] == 'nts' and selected_source(st)['authenticated'],
+                                    timeout=180)
+    assert ok, '%s: %s not an NTS-authenticated system peer after %d s: %r' % (kind, NTS_UPSTREAM, elapsed, state.get('upstreams'))
+    assert state['system']['stratum'] == UPSTREAM_STRATUM + 1, state['system']
+    if kind == 'chrony':
+        assert re.search(r'^\^\*\s+%s\s' % re.escape(NTS_UPSTREAM_IP), srv.check_output('chronyc -n sources'), re.M)
+        row = [line.split() for line in srv.check_output('chronyc -n authdata').splitlines()
+               if line.startswith(NTS_UPSTREAM_IP)]
+        # Name/IP, Mode, KeyID, Type, KLen, Last, Atmp, NAK, Cook, CLen
+        assert row and row[0][1] == 'NTS' and int(row[0][4]) > 0 and int(row[0][8]) > 0, row
+        conf = srv.file('/etc/chrony/chrony.conf').content_string
+        assert 'ntstrustedcerts /etc/chrony/upstream-ca.pem' in conf and '\nnosystemcert\n' in conf
+        assert '\nauthselectmode require\n' in conf
+    else:
+        address, auth, variables = ntpq_sys_peer(srv)
+        assert address == NTS_UPSTREAM_IP and auth == 'ok' and int(variables.get('ntscookies', 0)) > 0, variables
+        conf = srv.file('/etc/ntpsec/ntp.conf').content_string
+        assert re.search(r'^server tsn-fw-nts-upstream iburst minpoll 3 maxpoll 4 nts ca /usr/local/share/ca-certificates/'
+                         r'timesec-ntp-upstream-ca.pem$', conf, re.M), conf
+        # ntpsec rejects noepeer as a syntax error that drops the whole line: the role leaves it out there
+        assert 'noepeer' not in conf and re.search(r'^restrict 10\.201\.123\.0 mask 255\.255\.255\.128 .*nopeer', conf, re.M)
+
+
+@pytest.mark.parametrize('fw', FIREWALLS)
+def test_symmetric_upstream_is_an_authenticated_system_peer(fw):
+    """Classic ntpd has no NTS: its upstream proves itself with a symmetric key shared with its operator."""
+    srv = server(fw)
+    state, elapsed, ok = wait_state(srv, lambda st: (selected_source(st) or {}).get('address') == UPSTREAM
+                                    and selected_source(st)['authenticated'], timeout=180)
+    assert ok, '%s: the upstream is not an authenticated system peer after %d s: %r' % (fw, elapsed, state.get('upstreams'))
+    assert selected_source(state)['scheme'] == 'symmetric' and selected_source(state)['key_id'] == UPSTREAM_KEY_ID
+    address, auth, variables = ntpq_sys_peer(srv)
+    assert (address, auth, variables.get('keyid')) == (UPSTREAM, 'ok', str(UPSTREAM_KEY_ID)), variables
+    conf = srv.file('/etc/ntp.conf').content_string
+    assert re.search(r'^server 10\.201\.123\.201 iburst key 42 minpoll 3 maxpoll 4$', conf, re.M), conf
+    assert re.search(r'^trustedkey 42$', conf, re.M) and re.search(r'^keys /etc/ntp\.keys$', conf, re.M)
+    # no client may make the server mobilise an association (CVE-2016-1549)
+    assert re.search(r'^restrict 10\.201\.123\.0 mask 255\.255\.255\.128 limited kod nomodify noquery nopeer noepeer$',
+                     conf, re.M), conf
+    keys = srv.file('/etc/ntp.keys')
+    assert (keys.mode, keys.user, keys.group) == (0o640, 'root', 'ntp')
+
+
+def test_the_upstream_key_is_never_logged():
+    """The key comes from the inventory (a vault on a real site): it must not reach the -vvv --diff log, and on the
+    server it is in the keys file and nowhere else."""
+    import lab
+    key = upstream_key()
+    _text, logs = lab.verbose_log('Write the symmetric keys file')
+    assert lab.logs_containing(logs, {'upstream key': key}) == []
+    assert lab.files_containing('tsn-fw-ipt-server', [key]) == ['/etc/ntp.keys']
+
+
+ATTACK = r"""
+set -e
+cp /etc/ntp.conf /root/ntp.conf.before-attack
+sed -i -e 's/^server \(tsn-fw-[a-z]*-server\) iburst autokey/peer \1 autokey/' -e '/^tos /d' /etc/ntp.conf
+echo 'tos orphan 2 orphanwait 1' >> /etc/ntp.conf
+grep -c '^peer .* autokey' /etc/ntp.conf
+systemctl restart ntp
+"""
+
+
+def test_a_client_cannot_push_time_into_its_server():
+    """A compromised Autokey client rewrites its ntp.conf to a symmetric-active peer that claims a better stratum
+    (an orphan parent at 2 against the server's 4). The server mobilises nothing for it ("declined"), keeps its
+    upstream and never takes the client as system peer (without noepeer classic ntpd does: CVE-2016-1549)."""
+    cli, srv = client('ufw'), server('ufw')
+    victim_address = cli.check_output("getent ahostsv4 tsn-fw-ufw-client | awk 'NR==1{print $1}'")
+    declined = sysstat(srv, 'declined')
+    assert cli.check_output(ATTACK).splitlines()[0] == '1'
+    try:
+        _state, elapsed, claims = wait_state(cli, lambda st: (st.get('system') or {}).get('stratum') == 2, timeout=120)
+        assert claims, 'the attacking client never claimed stratum 2 after %d s: the test would prove nothing' % elapsed
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            st = status(srv)
+            assert not any(a['address'] == victim_address for a in st['associations']), st['associations']
+            assert (selected_source(st) or {}).get('address') == UPSTREAM, st.get('upstreams')
+            assert st['system']['stratum'] == UPSTREAM_STRATUM + 1
+            time.sleep(5)
+        assert sysstat(srv, 'declined') > declined, 'the attacker\'s packets never reached ntpd: nothing was proven'
+        assert victim_address not in srv.check_output('ntpq -n -c as -c pe 127.0.0.1')
+    finally:
+        cli.run('cp /root/ntp.conf.before-attack /etc/ntp.conf && systemctl restart ntp')
+
+
+def _site(name, inventories=(), limit=None):
+    import lab
+    return lab.run_playbook(name, limit=limit, inventories=(INVENTORY,) + tuple(inventories))
+
+
+def _status(limit):
+    import lab
+    run = lab.run_playbook('status', limit=limit, playbook='timesec.ntp.status')
+    assert run.rc == 0, run.output[-3000:]
+    return ' '.join(run.output.split())
+
+
+WRONG = ['tsn-fw-ntpsec-server', 'tsn-fw-chrony-server', 'tsn-fw-ipt-server']
+
+
+def test_wrong_ca_or_key_never_selected_and_status_says_so():
+    """The NTS servers trust the site's CA for the upstream instead of its own; the ipt server has a wrong key.
+    None of them ever selects the upstream, and status.yml shows the hop as not authenticated. Then the right
+    settings come back and the upstreams are selected again."""
+    import lab
+    site_ca = os.path.join(EPHEMERAL, 'nts_ca', 'ca.pem')
+    wrong = lab.inventory_file('wrong-upstreams', {'all': {'hosts': {
+        'tsn-fw-ntpsec-server': {'ntp_server_upstream_servers': [
+            {'host': NTS_UPSTREAM, 'auth': 'nts', 'nts_ca': site_ca, 'minpoll': 3, 'maxpoll': 4}]},
+        'tsn-fw-chrony-server': {'ntp_server_upstream_servers': [
+            {'host': NTS_UPSTREAM, 'auth': 'nts', 'nts_ca': site_ca, 'minpoll': 3, 'maxpoll': 4}]},
+        'tsn-fw-ipt-server': {'ntp_server_upstream_servers': [
+            {'host': UPSTREAM, 'auth': 'symmetric', 'key_id': UPSTREAM_KEY_ID, 'key': 'f' * 32, 'minpoll': 3,
+             'maxpoll': 4}]},
+    }}})
+    run = _site('wrong-upstreams', inventories=[wrong], limit=','.join(WRONG))
+    assert run.rc == 0, run.output[-3000:]
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            for name in WRONG:
+                st = status(get(name))
+                up = [u for u in st['upstreams'] if u['address'] in (UPSTREAM, NTS_UPSTREAM_IP)]
+                assert up and not any(u['authenticated'] or u['selected'] for u in up), (name, up)
+            time.sleep(10)
+        # the daemons' own words
+        assert ntpq_sys_peer_row(get('tsn-fw-ipt-server'), UPSTREAM)[5] == 'bad'  # the 'auth' column
+        row = [line.split() for line in get('tsn-fw-chrony-server').check_output('chronyc -n authdata').splitlines()
+               if line.startswith(NTS_UPSTREAM_IP)]
+        assert row and row[0][1] == 'NTS' and int(row[0][4]) == 0, row
+        journal = get('tsn-fw-ntpsec-server').check_output('journalctl -u ntpsec --no-pager -o cat --since -3min')
+        assert 'certificate verify failed' in journal or 'certificate invalid' in journal, journal[-2000:]
+        report = _status(','.join(WRONG))
+        # one line for each of the two NTS servers
+        assert len(re.findall(r'upstream \S+ \(%s\): scheme=nts authenticated=False selected=False'
+                              % re.escape(NTS_UPSTREAM_IP), report)) == 2, report[-3000:]
+        assert 'upstream 10.201.123.201 (10.201.123.201): scheme=symmetric key=42 authenticated=False selected=False' \
+            in report, report[-3000:]
+    finally:
+        run = _site('right-upstreams', limit=','.join(WRONG))
+        assert run.rc == 0, run.output[-3000:]
+    for name in WRONG:
+        _state, elapsed, ok = wait_state(get(name), lambda st: (selected_source(st) or {}).get('authenticated')
+                                         and selected_source(st)['address'] in (UPSTREAM, NTS_UPSTREAM_IP), timeout=180)
+        assert ok, '%s did not select its upstream again within %d s' % (name, elapsed)
+    report = _status(','.join(WRONG + ['tsn-fw-ipt-client']))
+    assert re.search(r'chain: tsn-fw-ipt-client <- tsn-fw-ipt-server \S+ \(autokey, authenticated\) <- 10\.201\.123\.201 '
+                     r'\(symmetric key 42, authenticated\)', report), report[-3000:]
+
+
+def ntpq_sys_peer_row(host, address):
+    """The ntpq 'as' row (split) of the association with srcadr ``address``."""
+    for line in host.check_output('ntpq -n -c as 127.0.0.1').splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[1].isdigit():
+            rv = host.check_output('ntpq -n -c "rv %s srcadr" 127.0.0.1' % fields[1])
+            if 'srcadr=%s' % address in rv:
+                return fields
+    raise AssertionError('no association with %s' % address)
+
+
+def _stratum_and_leap(host):
+    state = status(host)
+    return state['system'].get('stratum'), state['system'].get('leap'), state
+
+
+def test_servers_stay_honest_when_the_upstreams_are_gone():
+    """Both upstreams stop. ntpd and ntpsec keep their upstream's stratum + 1 until it is unreachable (about 8 polls),
+    then serve their own clock at stratum 10 (ntp_server_upstream_orphan_stratum), never 5 to 9 as a server without
+    upstreams would; one restarted while the upstream is gone says "not synchronised" (stratum 16) for its orphan
+    wait (60 s here, 300 s by default) first. chrony 4.6 keeps its stratum while its root dispersion grows (its way to
+    say it runs free; local stratum 10 takes over at 1 s of root distance). The Autokey clients follow their server
+    to stratum 11, still authenticated."""
+    get('tsn-fw-upstream').check_output('systemctl stop ntp')
+    get(NTS_UPSTREAM).check_output('systemctl stop ntpsec')
+    try:
+        restarted = server('nft')
+        restarted.check_output('systemctl restart ntp')
+        started = time.monotonic()
+        watched = {fw: server(fw) for fw in FIREWALLS}
+        watched['ntpsec'] = get(NTS_SERVERS['ntpsec'])
+        seen = {name: [] for name in watched}
+        chrony_dispersion = []
+        while time.monotonic() - started < 300:
+            for name, host in watched.items():
+                try:
+                    stratum, leap, _state = _stratum_and_leap(host)
+                except Exception:  # ntpd restarting
+                    continue
+                seen[name].append((round(time.monotonic() - started), stratum, leap))
+            tracking = get(NTS_SERVERS['chrony']).check_output('chronyc -n -c tracking').split(',')
+            chrony_dispersion.append((int(tracking[2]), float(tracking[11])))
+            if all(entries and entries[-1][1] == 10 for entries in seen.values()) and time.monotonic() - started > 90:
+                break
+            time.sleep(5)
+        for name, entries in seen.items():
+            assert entries and entries[-1][1] == 10, '%s never became an orphan at stratum 10: %s' % (name, entries)
+            assert not [e for e in entries if 5 <= (e[1] or 16) <= 9], '%s claimed a stratum below 10: %s' % (name, entries)
+        early = [e for e in seen['nft'] if e[0] < 45]
+        assert early and all(e[1] == 16 for e in early), 'restarted server served before its orphan wait: %s' % early
+        # chrony: the stratum stays its upstream's + 1, the root dispersion grows while it runs free
+        assert {s for s, _d in chrony_dispersion} <= {UPSTREAM_STRATUM + 1, 10}, chrony_dispersion
+        assert chrony_dispersion[-1][1] > chrony_dispersion[0][1], chrony_dispersion
+        # an Autokey client follows its free-running server at stratum 11, still authenticated
+        _state, elapsed, ok = wait_state(client('ipt'), lambda st: (st.get('system') or {}).get('stratum') == 11
+                                         and st['summary']['authenticated'], timeout=120)
+        assert ok, 'the ipt client does not follow its free-running server at stratum 11 (%d s)' % elapsed
+    finally:
+        get('tsn-fw-upstream').run('systemctl start ntp')
+        get(NTS_UPSTREAM).run('systemctl start ntpsec')
 
 
 def _recap(output):

@@ -60,6 +60,8 @@ def export_sha512_server():
         json.dump({'keys': {CLIENT: {'id': 1, 'type': 'SHA512'}}}, handle)
 
 
+# A symmetric key of an upstream server (issue 25): never in a message or a log.
+UPSTREAM_KEY = '5e1f0a9c3b7d2e4f6a8b0c1d2e3f4a5b'
 NOT_A_PASSWORD = "must be a non-empty string without whitespace, '#' or quotes"
 NTPSEC = 'Debian 12 ships ntpsec'
 AUTOKEY_HOSTS = 'Run the Autokey roles on Debian 11 hosts'
@@ -116,6 +118,28 @@ CASES = [
          {'ntp_client_daemon': 'chrony', 'ntp_client_auth': 'symmetric', 'ntp_client_export_dir': SYM_EXPORT},
          ['The servers made key %s with SHA512, which chrony on this client does not take' % CLIENT,
           'set their ntp_server_symmetric_digest to one of AES128CMAC, SHA1'], setup=export_sha512_server),
+    # Upstream servers (issue 25): an entry that smuggles a line in, NTS on classic ntpd, a plain upstream next to an
+    # authenticated one, a bad key (never shown); and key sizes under 1024 bits.
+    Case('server-upstream-injected-line', SERVER, {'ntp_server_upstream_servers': ['10.0.0.1 iburst\nrestrict default nomodify\n#']},
+         ['ntp_server_upstream_servers[0] ("10.0.0.1 iburst\\nrestrict default nomodify\\n#"): host must be a DNS name or an IP address']),
+    Case('server-upstream-nts-on-classic-ntpd', SERVER,
+         {'ntp_server_upstream_servers': [{'host': 'nts.example.net', 'auth': 'nts'}]},
+         ['ntp_server_upstream_servers[0] ("nts.example.net"): auth nts, but classic ntpd (ntp_server_daemon ntp) has no NTS']),
+    Case('server-upstream-plain-next-to-authenticated', SERVER,
+         {'ntp_server_upstream_servers': [{'host': '10.0.0.2', 'auth': 'symmetric', 'key_id': 9, 'key': UPSTREAM_KEY},
+                                          '10.0.0.3']},
+         ['ntp_server_upstream_servers[1] ("10.0.0.3"): a plain (unauthenticated) upstream next to authenticated ones',
+          'ntp_server_upstream_require_auth to false']),
+    Case('server-upstream-short-key', SERVER,
+         {'ntp_server_upstream_servers': [{'host': '10.0.0.2', 'auth': 'symmetric', 'key_id': 9, 'key': UPSTREAM_KEY[:30]}]},
+         ['ntp_server_upstream_servers[0] ("10.0.0.2"): auth symmetric needs key', '(its value is not shown)']),
+    Case('server-upstream-free-running-below-10', SERVER,
+         {'ntp_server_upstream_servers': ['10.0.0.1'], 'ntp_server_upstream_orphan_stratum': 5},
+         ['ntp_server_upstream_orphan_stratum is 5: it must be a whole number from 10 to 15']),
+    Case('server-identity-modulus-512', SERVER, {'ntp_server_identity_modulus': 512},
+         ['ntp_server_identity_modulus must be one of: 1024, 1536, 2048, got: 512']),
+    Case('client-key-modulus-512', CLIENT, {'ntp_client_key_modulus': 512},
+         ['ntp_client_key_modulus is 512: it must be a whole number from 1024 to 2048']),
     # ntpsec: the controller is Debian 12 - check mode, connection local, server and client role.
     Case('ntpsec-localhost-server-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], check=True),
     Case('ntpsec-localhost-client-check', 'localhost', expect=[NTPSEC, AUTOKEY_HOSTS], role='ntp_clients', check=True),
@@ -129,7 +153,8 @@ CASES = [
 ]
 # The passwords the cases use: the secret search below looks for them too.
 CASE_PASSWORDS = {'case password with whitespace': 'Bad Space-Pw-6r', "case password with '#'": 'Bad#Hash-Pw-2c',
-                  'case password with a quote': 'Bad"Quote-Pw-9d'}
+                  'case password with a quote': 'Bad"Quote-Pw-9d', 'upstream key': UPSTREAM_KEY,
+                  'short upstream key': UPSTREAM_KEY[:30]}
 
 
 def case_inventories(case):
@@ -228,9 +253,11 @@ def test_no_secret_in_logs_or_hosts(results):
     # The search proves something only if the cases that hand ansible-playbook a password ran, and
     # their output is among the logs searched (with no case selected, there would be nothing to find).
     runs = {case_id: result['run'] for case_id, result in results.items() if 'run' in result}
-    with_password = [case.id for case in CASES
-                     if set(CASE_PASSWORDS.values()) & set(map(str, (case.extra_vars or {}).values()))]
-    assert len(with_password) == len(CASE_PASSWORDS), with_password
+    carried = {case.id: {label for label, secret in CASE_PASSWORDS.items()
+                         if any(v in json.dumps(case.extra_vars or {}) for v in lab.secret_variants(secret))}
+               for case in CASES}
+    with_password = [case_id for case_id, labels in carried.items() if labels]
+    assert set().union(*carried.values()) == set(CASE_PASSWORDS), carried   # every secret has its case
     missing = [case_id for case_id in with_password if case_id not in runs]
     assert not missing, 'the cases that pass a password did not run, so no log could hold one: %s' % missing
     logs = sorted(glob.glob(os.path.join(lab.LOGS, '*.log')))

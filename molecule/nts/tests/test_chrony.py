@@ -9,7 +9,10 @@ restart and a certificate renewal keep the clients authenticated, counted per cl
 accepts the new certificate. Waits are bounded.
 """
 
+import datetime
+import os
 import re
+import time
 
 import pytest
 from labkit import oracle
@@ -179,6 +182,106 @@ def test_wrong_ca_never_syncs_and_never_falls_back_to_plain_ntp():
         host.run('chronyc delete %s' % PLAIN)
     # the same server authenticated its good clients meanwhile
     assert wait_authenticated(get('tsn-nts-chrc13'), timeout=5, key='nts')['authenticated']
+
+
+# -- a publicly trusted impostor (issue 25, item 4) ---------------------------------------------------
+
+VICTIM = 'tsn-nts-chrc13'
+ROGUE_CA_DIR = os.path.join(lab.EPHEMERAL, 'wrong_ca')
+IMPOSTOR_CONF = """# Test only (molecule/nts/tests/test_chrony.py): an NTS server posing as %(name)s.
+ntsserverkey /etc/chrony/rogue-key.pem
+ntsservercert /etc/chrony/rogue-cert.pem
+allow all
+local stratum 1
+cmdport 0
+ntsdumpdir /var/lib/chrony
+"""
+
+
+def rogue_certificate(name):
+    """Key and certificate for ``name`` from the CA in wrong_ca/ (prepare.yml), which then goes into the victim's
+    system trust store: a certificate a public CA would issue to someone who is not our server."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    with open(os.path.join(ROGUE_CA_DIR, 'ca-key.pem'), 'rb') as handle:
+        ca_key = serialization.load_pem_private_key(handle.read(), None)
+    with open(os.path.join(ROGUE_CA_DIR, 'ca.pem'), 'rb') as handle:
+        ca = x509.load_pem_x509_certificate(handle.read())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode(),
+            cert.public_bytes(serialization.Encoding.PEM).decode(), ca.public_bytes(serialization.Encoding.PEM).decode())
+
+
+def impostor_authdata(victim, address):
+    """The victim's own view of the impostor: (mode, key length, cookies) from chronyc authdata."""
+    for line in victim.check_output('chronyc -n authdata').splitlines():
+        fields = line.split()
+        if fields and fields[0] == address:
+            return fields[1], int(fields[4]), int(fields[8])
+    return None
+
+
+def restart_fresh(host):
+    """chronyd restarted without its saved cookies: a new NTS-KE, with whoever answers for the name."""
+    host.check_output('systemctl stop chrony; rm -f /var/lib/chrony/*.nts; systemctl start chrony')
+
+
+def test_a_publicly_trusted_impostor_is_never_authenticated():
+    """The victim (a chrony client of tsn-nts-chr12) finds a CA in its system trust store that signed a certificate for
+    its server's name, presented by an impostor its name now resolves to. With nosystemcert (every server's CA is known
+    to the role) the NTS-KE fails and the impostor is never authenticated or selected. Control in the same test: the
+    victim without nosystemcert authenticates the impostor, so the setup is a real attack."""
+    victim, impostor = get(VICTIM), get(BAD)
+    assert 'nosystemcert' in lines(victim) and 'ntstrustedcerts %s' % CA in lines(victim)
+    # both of the impostor's addresses under the server's name (the network is dual-stack; glibc prefers the ULA)
+    addresses = lab.out(BAD, "ip -o addr show eth0 scope global | awk '{print $4}' | cut -d/ -f1").split()
+    key, cert, rogue_ca = rogue_certificate(SERVER)
+    lab.sh(BAD, 'umask 027; cat > /etc/chrony/rogue-key.pem; chgrp _chrony /etc/chrony/rogue-key.pem', stdin=key)
+    lab.sh(BAD, 'cat > /etc/chrony/rogue-cert.pem', stdin=cert)
+    lab.sh(BAD, 'cat > /etc/chrony/impostor.conf', stdin=IMPOSTOR_CONF % {'name': SERVER})
+    impostor.check_output('systemctl stop chrony; systemd-run --unit tsn-impostor /usr/sbin/chronyd -d -x -f '
+                          '/etc/chrony/impostor.conf')
+    lab.sh(VICTIM, 'cat > /usr/local/share/ca-certificates/tsn-rogue.crt && update-ca-certificates >/dev/null',
+           stdin=rogue_ca)
+    victim.check_output('cp /etc/hosts /root/hosts.before && { %s cat /root/hosts.before; } > /etc/hosts'
+                        % ''.join('echo "%s %s";' % (address, SERVER) for address in addresses))
+    try:
+        resolved = {line.split()[0] for line in victim.check_output('getent ahosts %s' % SERVER).splitlines()}
+        assert resolved == set(addresses), (resolved, addresses)
+        assert 'tsn-rogue' in victim.check_output('ls /etc/ssl/certs')
+        restart_fresh(victim)
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline:
+            for address in addresses:
+                data = impostor_authdata(victim, address)
+                assert data is None or data[1:] == (0, 0), 'the victim got NTS keys from the impostor: %r' % (data,)
+                assert not re.search(r'^\^\*\s+%s\s' % re.escape(address), victim.check_output('chronyc -n sources'), re.M)
+            time.sleep(5)
+        log = journal(victim)
+        assert re.search(r'TLS handshake with \S+ \(%s\) failed' % SERVER, log), log[-2000:]
+        # control: without nosystemcert the same victim authenticates the impostor
+        victim.check_output("sed -i 's/^nosystemcert$/# (control) nosystemcert/' %s" % CONF)
+        restart_fresh(victim)
+        control = lab.wait_for('victim authenticates the impostor without nosystemcert',
+                               lambda: any((impostor_authdata(victim, address) or ('', 0, 0))[1] > 0
+                                           for address in addresses), 60)
+        assert control[2], 'without nosystemcert the impostor was not authenticated either: the attack was not real'
+    finally:
+        victim.run("sed -i 's/^# (control) nosystemcert$/nosystemcert/' %s" % CONF)
+        victim.run('cp /root/hosts.before /etc/hosts; rm -f /usr/local/share/ca-certificates/tsn-rogue.crt; '
+                   'update-ca-certificates --fresh >/dev/null')
+        impostor.run('systemctl stop tsn-impostor; systemctl start chrony')
+        restart_fresh(victim)
+    assert wait_authenticated(victim, timeout=90, key='nts')['authenticated']
 
 
 # -- restart and renewal ------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ def read(run_shell, daemon=None):
     def ours():
         system, associations = collect(lambda command: run_shell('%s -n -c %s' % (program, shlex.quote(command))))
         return {'daemon': daemon, 'system': system, 'associations': associations,
-                'summary': ntpq.summarize(system, associations)}
+                'summary': ntpq.summarize(system, associations),
+                'upstreams': [ntpq.source(assoc) for assoc in associations]}
 
     # ntpd (classic or ntpsec): our reading must match ntpd's raw ntpq output (labkit.oracle), read
     # before and after it with parsing and bit values of the oracle's own. chronyd's tests read

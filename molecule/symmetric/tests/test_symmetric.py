@@ -11,6 +11,8 @@ there.
 
 import json
 import os
+import re
+import time
 
 import pytest
 from labkit import hosts, oracle
@@ -216,6 +218,56 @@ def servers_hold(store):
 
 def pids():
     return {name: lab.out(name, 'pidof %s' % PROCESS[daemon]) for name, daemon in CLIENTS.items()}
+
+
+ATTACKER = 'tsn-sym-cli11'
+# Rewrites the converged client's ntp.conf as a compromised host would: each "server X iburst key N" becomes a
+# symmetric-active "peer X key N", and the client claims to be an orphan parent at stratum 3 (the servers: 5).
+ATTACK = r"""
+set -e
+cp /etc/ntp.conf /root/ntp.conf.before-attack
+sed -i -e 's/^server \(\S*\) iburst key \([0-9]*\)/peer \1 key \2/' -e '/^tos /d' /etc/ntp.conf
+echo 'tos orphan 3 orphanwait 1' >> /etc/ntp.conf
+grep -c '^peer .* key ' /etc/ntp.conf
+systemctl restart ntp
+"""
+
+
+def received(name):
+    """Packets the server's daemon received, by its own counters."""
+    host = get(name)
+    if SERVERS[name] == 'chrony':
+        out = host.check_output('chronyc -n serverstats')
+        return int(re.search(r'^NTP packets received\s*:\s*(\d+)', out, re.M).group(1))
+    out = host.check_output('ntpq -n -c sysstats 127.0.0.1')
+    return int(re.search(r'^(?:packets )?received(?: packets)?:\s*(\d+)', out, re.M).group(1))
+
+
+def test_a_client_cannot_push_time_into_a_server():
+    """A client holding a key every server trusts (its own) sends symmetric-active packets and claims a better
+    stratum. No server - classic ntpd (restrict ... nopeer noepeer), ntpsec (no symmetric mode), chrony - mobilises
+    an association for it or takes it as system peer (classic ntpd without noepeer does within seconds:
+    CVE-2016-1549, docs/autokey.md)."""
+    address = lab.out(ATTACKER, "getent ahostsv4 %s | awk 'NR==1{print $1}'" % ATTACKER)
+    before = {name: received(name) for name in SERVERS}
+    attacker = get(ATTACKER)
+    assert attacker.check_output(ATTACK).splitlines()[0] == '3'
+    try:
+        _state, elapsed, claims = wait_state(attacker, lambda st: (st.get('system') or {}).get('stratum') == 3, timeout=120)
+        assert claims, 'the attacking client never claimed stratum 3 after %d s: the test would prove nothing' % elapsed
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for name in SERVERS:
+                st = status(get(name))
+                assert not any(a.get('address') == address for a in st['associations']), (name, st['associations'])
+                assert st['system'].get('stratum') == 5, (name, st['system'])
+            time.sleep(5)
+        # the attack reached every server (their own counters), and none lists the attacker
+        assert all(received(name) > before[name] for name in SERVERS), (before, {n: received(n) for n in SERVERS})
+        assert address not in get('tsn-sym-srv11').check_output('ntpq -n -c as -c pe 127.0.0.1')
+        assert address not in get('tsn-sym-chr13').check_output('chronyc -n sources')
+    finally:
+        attacker.run('cp /root/ntp.conf.before-attack /etc/ntp.conf && systemctl restart ntp')
 
 
 def test_rotation_without_an_outage():

@@ -79,3 +79,28 @@ def test_held_keys_bad_export(tmp_path):
     with pytest.raises(AnsibleLookupError, match='re-run it on s1'):
         make_lookup(ntp_symmetric, 'timesec.ntp.ntp_symmetric').run(['s1'], variables={}, export_dir=str(tmp_path),
                                                                     key_name='c1')
+
+
+def test_extra_keys_follow_the_store_and_need_no_store(tmp_path):
+    """An upstream's key (ntp_server_upstream_servers) is written with the store's keys, in the daemon's syntax;
+    without names the store is not read (an Autokey or NTS server with a symmetric-key upstream has none)."""
+    lookup = make_lookup(ntp_symmetric_key, 'timesec.ntp.ntp_symmetric_key')
+    extra = [{'id': 42, 'type': 'AES128CMAC', 'value': 'cc' * 16}]
+    got = lookup.run([], variables={}, path=str(tmp_path / 'missing'), extra=extra, syntax='chrony')
+    assert [k['line'] for k in got] == ['42 AES128 HEX:' + 'cc' * 16]
+    symmetric.write_store(str(tmp_path), KEYS)
+    got = lookup.run(['c1'], variables={}, path=str(tmp_path), extra=extra)
+    assert [k['line'] for k in got] == ['1 AES128CMAC ' + 'aa' * 16, '42 AES128CMAC ' + 'cc' * 16]
+
+
+@pytest.mark.parametrize('extra', [
+    {'id': 0, 'type': 'AES128CMAC', 'value': 'cc' * 16},
+    {'id': 42, 'type': 'MD5', 'value': 'cc' * 16},
+    {'id': 42, 'type': 'AES128CMAC', 'value': 'cc' * 15},
+    {'id': 42, 'type': 'SHA1', 'value': 'zz' * 20},
+])
+def test_bad_extra_keys_fail_without_showing_the_value(tmp_path, extra):
+    lookup = make_lookup(ntp_symmetric_key, 'timesec.ntp.ntp_symmetric_key')
+    with pytest.raises(AnsibleLookupError) as info:
+        lookup.run([], variables={}, path=str(tmp_path), extra=[extra])
+    assert 'its value is not shown' in str(info.value) and extra['value'] not in str(info.value)

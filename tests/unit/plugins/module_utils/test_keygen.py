@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.timesec.ntp.plugins.module_utils.keygen import keygen_command, keygen_environment
 
 BIN = '/usr/sbin/ntp-keygen'
@@ -35,3 +37,11 @@ def test_environment_carries_the_password():
     test_password_reaches_ntp_keygen_only_through_its_environment)."""
     env = keygen_environment('s3cret pw', '/work/dir')
     assert env == {'NTP_KEYGEN_PASSWORD': 's3cret pw', 'LC_ALL': 'C', 'LANG': 'C', 'HOME': '/work/dir'}
+
+
+@pytest.mark.parametrize('bits, flag', [(512, '512'), (1024, '1024'), (1536, '1536'), (2048, '2047')])
+def test_identity_modulus_2048_is_asked_as_2047(bits, flag):
+    """ntp-keygen 4.2.8p15 asked for -b 2048 exits 0 without a key (OpenSSL wants a 256-bit q); -b 2047 makes the
+    2048-bit prime (measured)."""
+    argv = keygen_command('ntp-keygen', iff=True, identity_modulus=bits)
+    assert argv[argv.index('-b') + 1] == flag

@@ -323,3 +323,21 @@ def test_error_exit_code_and_success():
         'dangling', 'unknown-daemon'])
 def test_config_file(argv, daemon, expected):
     assert ntpq.config_file(argv, daemon) == expected
+
+
+@pytest.mark.parametrize('assoc, expected', [
+    ({'address': '10.0.0.1', 'auth': 'ok', 'condition': 'sys.peer', 'nts': True, 'cookies': 8, 'name': 'up'},
+     ('nts', True, True, 'up')),
+    ({'address': '10.0.0.1', 'auth': 'bad', 'condition': 'reject', 'nts': True, 'cookies': -1, 'name': 'up'},
+     ('nts', False, False, 'up')),
+    ({'address': '10.0.0.2', 'auth': 'ok', 'condition': 'candidate', 'symmetric': True, 'key_id': 42},
+     ('symmetric', True, False, '10.0.0.2')),
+    ({'address': '10.0.0.3', 'auth': 'ok', 'condition': 'sys.peer', 'flags': {'names': ['CERT', 'VRFY', 'IFF']},
+      'host': 's1@g'}, ('autokey', True, True, 's1@g')),
+    ({'address': '10.0.0.3', 'auth': 'ok', 'condition': 'reject', 'flags': {'names': ['CERT']}, 'host': 's1@g'},
+     ('autokey', False, False, 's1@g')),
+    ({'address': '10.0.0.4', 'auth': 'none', 'condition': 'sys.peer', 'flags': None}, ('none', False, True, '10.0.0.4')),
+])
+def test_source_names_each_hop_and_its_scheme(assoc, expected):
+    got = ntpq.source(assoc)
+    assert (got['scheme'], got['authenticated'], got['selected'], got['name']) == expected

@@ -150,3 +150,13 @@ def test_keys_file_lines_default_syntax_is_ntp():
 def test_keys_file_lines_unknown_syntax():
     with pytest.raises(symmetric.StoreError, match='syntax'):
         symmetric.keys_file_lines([KEY1], 'openntpd')
+
+
+def test_reserved_ids_are_skipped_and_refused():
+    """The upstreams' key IDs (ntp_server_upstream_servers): new keys never take them; a held one fails."""
+    keys, created, _r, _f = symmetric.plan({}, ['c1', 'c2'], 'AES128CMAC', reserved=[1, 3])
+    assert created == ['c1', 'c2'] and [keys['c1']['id'], keys['c2']['id']] == [2, 4]
+    with pytest.raises(symmetric.StoreError, match='key c1 has ID 2: the ID of an upstream server'):
+        symmetric.plan(keys, ['c1', 'c2'], 'AES128CMAC', reserved=[2])
+    # a key the server does not hold (another name) is not its business
+    assert symmetric.plan(keys, ['c2'], 'AES128CMAC', reserved=[2])[1] == []
