@@ -167,3 +167,22 @@ def test_counter_reads_ntpsecs_authinfo():
     text = ('time since reset:          00:01:38\nencryptions:                     25        4.0s/p\n'
             'decryptions:                     25        4.0s/p\nCMAC failures:                    0\n')
     assert (oracle.counter(text, 'decryptions'), oracle.counter(text, 'CMAC failures')) == (25, 0)
+
+
+def test_mru_counts_of_classic_and_ntpsec():
+    """``ntpq -n -c mrulist`` as ntpd 4.2.8 and ntpsec 1.2.2 printed it in molecule/symmetric."""
+    classic = ('lstint avgint rstr r m v  count rport remote address\n' + '=' * 78 + '\n'
+               '     2      0  180 . 3 4      1   123 10.89.5.18\n    10      0  180 . 3 4      7 53484 10.89.5.19\n')
+    ntpsec = (' lstint avgint rstr r m v  count    score   drop rport remote address\n' + '=' * 69 + '\n'
+              '      0  0.000    0 . 6 2      2    0.100      0 57949 127.0.0.1\n'
+              '      2      0   c0 . 3 4      1    0.050      0 33594 10.89.5.19\n'
+              '# Collected 2 slots in 0.007 seconds\n# Used 20 megabytes of memory\n')
+    assert oracle.mru_counts(classic) == {'10.89.5.18': 1, '10.89.5.19': 7}
+    assert oracle.mru_counts(ntpsec) == {'127.0.0.1': 2, '10.89.5.19': 1}
+
+
+def test_chrony_clients():
+    """``chronyc -c -n clients -k`` of chrony 4.3 (NTP packets, NTS-KE connections) in the NTS lab."""
+    text = '10.89.1.3,21,0,5,127,0,1,0,127,316\n10.89.1.4,23,0,4,127,9,1,0,127,315\n'
+    assert oracle.chrony_clients(text) == {'10.89.1.3': (21, 1), '10.89.1.4': (23, 1)}
+    assert oracle.chrony_clients('') == {}

@@ -299,8 +299,7 @@ def client_addresses(name):
 def per_client(server):
     """{client: (NTP packets, NTS-KE connections)} from the server's client log (chronyc -c clients -k),
     for the server's NTS clients, by any of their addresses."""
-    rows = [line.split(',') for line in server.check_output('chronyc -c -n clients -k').splitlines()]
-    counts = {row[0]: (int(row[1]), int(row[6])) for row in rows if len(row) > 6}
+    counts = oracle.chrony_clients(server.check_output('chronyc -c -n clients -k'))
     return {client: tuple(map(sum, zip((0, 0), *[counts[a] for a in client_addresses(client) if a in counts])))
             for client in SERVER_CLIENTS}
 

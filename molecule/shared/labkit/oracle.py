@@ -174,3 +174,20 @@ NTS_KE_LOG = (('valid', re.compile(r'NTSc: certificate is valid\.$', re.M)),
 def nts_ke_log(journal):
     """{'valid', 'invalid'}: what a journal says of the NTS-KE certificate checks in it (empty: nothing)."""
     return {outcome for outcome, pattern in NTS_KE_LOG if pattern.search(journal)}
+
+
+def mru_counts(text):
+    """``ntpq -n -c mrulist`` -> {address: packets}. Classic ntpq prints ``lstint avgint rstr r m v count
+    rport remote address``; ntpsec adds ``score`` and ``drop`` and ``# Collected ...`` lines after the table."""
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ['lstint'])
+    column = lines[header].split().index('count')
+    rows = [line.split() for line in lines[header + 2:] if line.strip() and not line.lstrip().startswith('#')]
+    return {row[-1]: int(row[column]) for row in rows}
+
+
+def chrony_clients(text):
+    """``chronyc -c -n clients [-k]`` -> {address: (NTP packets, command packets or, with -k, NTS-KE
+    connections)}. chronyd's client log starts empty with each chronyd process."""
+    rows = [line.split(',') for line in text.splitlines()]
+    return {row[0]: (int(row[1]), int(row[6])) for row in rows if len(row) > 6}

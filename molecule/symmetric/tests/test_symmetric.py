@@ -146,14 +146,8 @@ def test_status_playbook_shows_the_keys(store):
 def per_client_packets(host, daemon):
     """{client address: packets the server received from it}: ntpd's MRU list, chronyd's client log."""
     if daemon == 'chrony':
-        rows = [line.split(',') for line in host.check_output('chronyc -c -n clients').splitlines()]
-        return {row[0]: int(row[1]) for row in rows if len(row) > 2}
-    lines = host.check_output('ntpq -n -c mrulist').splitlines()
-    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ['lstint'])
-    column = lines[header].split().index('count')
-    # ntpsec adds "score" and "drop" columns, and "# Collected ..." lines after the table
-    rows = [line.split() for line in lines[header + 2:] if line.strip() and not line.lstrip().startswith('#')]
-    return {row[-1]: int(row[column]) for row in rows}
+        return {address: ntp for address, (ntp, _cmd) in oracle.chrony_clients(host.check_output('chronyc -c -n clients')).items()}
+    return oracle.mru_counts(host.check_output('ntpq -n -c mrulist'))
 
 
 def server_counters(host, daemon, packets_first=False):
