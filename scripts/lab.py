@@ -16,7 +16,7 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, 'molecule', 'shared'))
-from labkit import hosts, playbook  # noqa: E402
+from labkit import hosts, ntp, playbook  # noqa: E402
 
 IMAGE = 'timesec-ntp/debian11'
 
@@ -70,6 +70,14 @@ def main(action):
         return run.rc
     for client in clients:
         evidence(client)
+    # site.yml's verify step judged the clients with the collection's reader; ntpd's own output must
+    # agree (labkit.ntp.status reads both: molecule/shared/labkit/oracle.py).
+    for client in clients:
+        state = ntp.status(client)
+        if not (state['summary']['identity_verified'] and state['raw']['identity_verified']):
+            print('%s: not IFF-verified by ntpd\'s own output: %s' % (client, state['raw']['text']))
+            return 1
+    print('\nntpd\'s raw ntpq output agrees: every client has an IFF-verified system peer.')
     print('\nThe same as data (ansible-playbook timesec.ntp.status):')
     status = playbook.run('status', playbook.argv('timesec.ntp.status', [inventory]), cwd=REPO)
     lines = status.output.splitlines()

@@ -170,6 +170,23 @@ def logs_containing(paths, secrets):
     return leaks
 
 
+def journal_containing(target, secrets, timeout=30):
+    """The labels of ``secrets`` ({label: secret}) found, in any of their forms, in the whole journal of
+    a container (every field: ``journalctl -o verbose``), searched here on the controller. A canary line
+    logged first must be found the same way, or the check fails: a journal that could not be read, or
+    not up to now, would otherwise prove nothing."""
+    assert secrets and all(secrets.values()), 'empty secret would match every journal'
+    canary = 'tsn-journal-canary-' + os.urandom(8).hex()
+    sh(target, 'logger -t tsn-canary %s' % canary)
+
+    def read():
+        text = sh(target, 'journalctl --no-pager -o verbose', check=False, timeout=300).stdout
+        return text if canary in text else None
+    journal, _elapsed, ok = wait_for('the canary in the journal of ' + target, read, timeout, interval=1)
+    assert ok, '%s: the journal was not readable up to now, so this check would prove nothing' % target
+    return sorted(label for label, secret in secrets.items() if any(v in journal for v in secret_variants(secret)))
+
+
 def files_containing(target, secrets):
     """Files on a container (all of / but /proc, /sys, /dev) that hold any of ``secrets``.
 

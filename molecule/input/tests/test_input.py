@@ -307,10 +307,24 @@ def test_no_secret_in_logs_or_hosts(results):
     """The cases' passwords and the inventory's are in no log and in no file on the hosts."""
     secrets = dict(CASE_PASSWORDS, server=lab.group_vars('ntp_servers')['ntp_server_crypto_password'],
                    client=lab.group_vars('ntp_clients')['ntp_client_crypto_password'])
+    # The search proves something only if the cases that hand ansible-playbook a password ran, and
+    # their output is among the logs searched (with no case selected, there would be nothing to find).
+    runs = {case_id: result['run'] for case_id, result in results.items() if 'run' in result}
+    carried = {case.id: {label for label, secret in CASE_PASSWORDS.items()
+                         if any(v in json.dumps(case.extra_vars or {}) for v in lab.secret_variants(secret))}
+               for case in CASES}
+    with_password = [case_id for case_id, labels in carried.items() if labels]
+    assert set().union(*carried.values()) == set(CASE_PASSWORDS), carried   # every secret has its case
+    missing = [case_id for case_id in with_password if case_id not in runs]
+    assert not missing, 'the cases that pass a password did not run, so no log could hold one: %s' % missing
     logs = sorted(glob.glob(os.path.join(lab.LOGS, '*.log')))
     if lab.ANSIBLE_LOG and os.path.isfile(lab.ANSIBLE_LOG):
         logs.append(lab.ANSIBLE_LOG)
-    assert len(logs) >= len(results), 'expected the output of every case run: %s' % logs
+    assert {run.logfile for run in runs.values()} <= set(logs), 'a case run left no log: %s' % logs
+    # ... and the search finds each password in every form where it is: the vars files of those runs.
+    vars_files = glob.glob(os.path.join(lab.WORK, 'vars', '*.json'))
+    found = {leak.split(' in ')[0] for leak in lab.logs_containing(vars_files, CASE_PASSWORDS)}
+    assert found == set(CASE_PASSWORDS), 'the search does not find the passwords where they are: %s' % found
     leaks = lab.logs_containing(logs, secrets)
     assert leaks == [], 'passwords in logs: %s' % leaks
     for name in (SERVER, CLIENT):

@@ -4,7 +4,9 @@ A chrony server (Debian 12, chrony 4.3) serves a chrony client (Debian 13, 4.6) 
 (Debian 13, 1.2.3); a chrony client (Debian 12) uses the ntpsec server tsn-nts-srv13. Every client
 reaches an NTS-authenticated system peer, shown by its own daemon's tools. The client given the wrong
 CA never syncs and does not fall back to plain NTP, even with a plain source answering. A server
-restart and a certificate renewal keep the clients authenticated. Waits are bounded.
+restart and a certificate renewal keep the clients authenticated, counted per client after the event
+(the server's client log, the clients' own counters); after the renewal each client redoes NTS-KE and
+accepts the new certificate. Waits are bounded.
 """
 
 import datetime
@@ -13,6 +15,7 @@ import re
 import time
 
 import pytest
+from labkit import oracle
 from labkit.hosts import container_host
 
 import lab
@@ -45,10 +48,7 @@ def journal(host, unit='chrony'):
 
 
 def serverstat(host, name):
-    out = host.check_output('chronyc serverstats')
-    match = re.search(r'^%s\s*:\s*(\d+)' % re.escape(name), out, re.M)
-    assert match, out
-    return int(match.group(1))
+    return oracle.counter(host.check_output('chronyc serverstats'), name)
 
 
 def served_serial(client, server):
@@ -125,8 +125,7 @@ def test_client_reaches_sys_peer_authenticated_by_nts(client, server, daemon):
         tracking = host.check_output('chronyc tracking')
         assert re.search(r'^Leap status\s*: Normal$', tracking, re.M), tracking
     else:
-        nts = host.check_output('ntpq -c nts')
-        assert re.search(r'NTS KE client probes good:\s+[1-9]', nts), nts
+        assert oracle.counter(host.check_output('ntpq -c nts'), 'NTS KE client probes good') >= 1
 
 
 @pytest.mark.parametrize('client, server, daemon', [pair for pair in PAIRS if pair[2] == 'chronyd'])
@@ -286,18 +285,79 @@ def test_a_publicly_trusted_impostor_is_never_authenticated():
 
 
 # -- restart and renewal ------------------------------------------------------------------------------
+# Evidence is counted after the event, per client: the server's own client log (chronyc clients, which
+# a chronyd restart empties) and serverstats, and each client's own counters read after the event.
+
+SERVER_CLIENTS = {client: daemon for client, server, daemon in PAIRS if server == SERVER}
+
+
+def client_addresses(name):
+    """The container's eth0 addresses (IPv4 and IPv6 ULA): the server logs a client by the one it used."""
+    return {a for a in get(name).interface('eth0').addresses if not a.lower().startswith('fe80')}
+
+
+def per_client(server):
+    """{client: (NTP packets, NTS-KE connections)} from the server's client log (chronyc -c clients -k),
+    for the server's NTS clients, by any of their addresses."""
+    counts = oracle.chrony_clients(server.check_output('chronyc -c -n clients -k'))
+    return {client: tuple(map(sum, zip((0, 0), *[counts[a] for a in client_addresses(client) if a in counts])))
+            for client in SERVER_CLIENTS}
+
+
+def replies(client, daemon):
+    """Authenticated replies the client accepted so far: chronyd's "Total valid RX" of its source (an
+    NTS-only source: a reply that fails NTS is not valid), ntpsec's "NTS client recvs good"."""
+    if daemon == 'chronyd':
+        out = get(client).check_output('chronyc ntpdata')
+        assert re.search(r'^Authenticated\s*: Yes$', out, re.M), out
+        return int(re.search(r'^Total valid RX\s*: (\d+)$', out, re.M).group(1))
+    return oracle.counter(get(client).check_output('ntpq -c nts'), 'NTS client recvs good')
+
+
+def served_after(server, what, enough, timeout=150):
+    """Wait until every NTS client of the server shows ``enough(packets, nts_ke)`` in the server's client
+    log, and every NTP packet counted there was authenticated (serverstats, read after the client log)."""
+    def check():
+        counts = per_client(server)
+        authenticated = serverstat(server, 'Authenticated NTP packets')
+        if all(enough(*counts[c]) for c in counts) and authenticated >= sum(n for n, _ke in counts.values()):
+            return counts, authenticated
+        return None
+    result, elapsed, ok = lab.wait_for(what, check, timeout)
+    assert ok, '%s: not within %d s: %r, %s' % (what, timeout, per_client(server), server.check_output('chronyc serverstats'))
+    lab.log('%s after %.0f s: per client (NTP, NTS-KE) %r, authenticated %d' % ((what, elapsed) + result))
+    return result
+
 
 def test_server_restart_keeps_clients_authenticated():
+    """After a restart of the chrony server, each of its clients sends it NTS-authenticated packets (its
+    client log, new with the process) and accepts an authenticated reply (the client's own counter,
+    read after the restart). The clients keep their cookies: the server's NTS keys survive in ntsdumpdir,
+    so no NTS-KE is needed (docs/chrony.md)."""
     server = get(SERVER)
     wait_all_authenticated(90)
     server.check_output('systemctl restart chrony')
-    served = lab.wait_for('authenticated NTP packets after the restart',
-                          lambda: serverstat(server, 'Authenticated NTP packets') >= 4, 150)[2]
-    assert served, server.check_output('chronyc serverstats')
+    before = {client: replies(client, daemon) for client, daemon in SERVER_CLIENTS.items()}
+    served_after(server, 'every client of the restarted server authenticated', lambda packets, _ke: packets >= 1)
+    for client, daemon in SERVER_CLIENTS.items():
+        _value, elapsed, ok = lab.wait_for('%s accepts a reply of the restarted server' % client,
+                                           lambda c=client, d=daemon: replies(c, d) > before[c], 150)
+        assert ok, '%s accepted no authenticated reply after the restart (still %d)' % (client, before[client])
     wait_all_authenticated(90)
 
 
+def force_nts_ke(client, daemon):
+    """A fresh NTS-KE: chronyd without the cookies it saved in ntsdumpdir, ntpsec restarted (it keeps none)."""
+    if daemon == 'chronyd':
+        get(client).check_output('systemctl stop chrony && rm -f /var/lib/chrony/*.nts && systemctl start chrony')
+    else:
+        get(client).check_output('systemctl restart ntpsec')
+
+
 def test_certificate_renewal_is_served_and_clients_stay_authenticated():
+    """Renewal restarts chronyd onto the new certificate; each client, made to redo NTS-KE, accepts it: the
+    server counts one NTS-KE per client since its restart, chrony holds new cookies with no attempt
+    failed, ntpsec logs the certificate as valid; then every client is authenticated again."""
     server, client = get(SERVER), get('tsn-nts-chrc13')
     before = served_serial(client, SERVER)
     assert before == server.check_output('openssl x509 -in %s -noout -serial' % CERT)
@@ -310,6 +370,21 @@ def test_certificate_renewal_is_served_and_clients_stay_authenticated():
     # chronyd loads certificates only at start: the handler restarted it, and it serves the new one
     assert server.check_output('systemctl show -p MainPID --value chrony') != pid
     assert served_serial(client, SERVER) == after
+    for name, daemon in SERVER_CLIENTS.items():
+        force_nts_ke(name, daemon)
+    counts, _authenticated = served_after(server, 'every client redid NTS-KE with the renewed server',
+                                          lambda packets, nts_ke: nts_ke >= 1 and packets >= 1)
+    for name, daemon in SERVER_CLIENTS.items():
+        host = get(name)
+        if daemon == 'chronyd':
+            (row,) = [line.split(',') for line in host.check_output('chronyc -c -N authdata').splitlines()
+                      if line.startswith(SERVER + ',')]
+            assert row[1] == 'NTS' and int(row[2]) >= 1 and int(row[6]) == 0 and int(row[8]) > 0, row  # KeyID, Atmp, Cook
+            assert oracle.nts_ke_log(journal(host)) == set(), journal(host)[-2000:]   # chronyd logs failures only
+        else:
+            assert oracle.counter(host.check_output('ntpq -c nts'), 'NTS KE client probes good') >= 1
+            log = journal(host, 'ntpsec')
+            assert oracle.nts_ke_log(log) == {'valid'}, log[-2000:]
     wait_all_authenticated(90)
     # with the certificate unchanged, a run restarts nothing
     again = lab.run_playbook('renew-again', limit=SERVER)

@@ -9,7 +9,7 @@ import time
 
 sys.path.insert(0, os.environ.get('TSN_COLLECTIONS', ''))
 from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq  # noqa: E402
-from labkit import nsenter  # noqa: E402
+from labkit import nsenter, oracle  # noqa: E402
 
 # How each daemon is read: its program (with -n -c and one command) and the collector.
 READERS = {'ntpd': ('ntpq', ntpq.collect), 'chronyd': ('chronyc', chronyc.collect)}
@@ -19,14 +19,22 @@ def read(run_shell, daemon=None):
     """{'daemon', 'system', 'associations', 'summary'} of a host, where ``run_shell(script)`` returns
     (rc, stdout, stderr) of a shell command on it (nsenter, testinfra, ...). The daemon is the one
     that runs (chronyd when a chronyd process does) unless given. Raises ntpq.NtpqError (chronyc's
-    errors derive from it) when it does not answer."""
+    errors derive from it) when it does not answer, oracle.Disagreement when our reading of an ntpd
+    differs from ntpd's raw output, oracle.Unstable (an AssertionError) when ntpd kept changing."""
     if daemon is None:
         daemon = 'chronyd' if run_shell('pgrep -x chronyd')[0] == 0 else 'ntpd'
     program, collect = READERS[daemon]
-    system, associations = collect(lambda command: run_shell('%s -n -c %s' % (program, shlex.quote(command))))
-    return {'daemon': daemon, 'system': system, 'associations': associations,
-            'summary': ntpq.summarize(system, associations),
-            'upstreams': [ntpq.source(assoc) for assoc in associations]}
+
+    def ours():
+        system, associations = collect(lambda command: run_shell('%s -n -c %s' % (program, shlex.quote(command))))
+        return {'daemon': daemon, 'system': system, 'associations': associations,
+                'summary': ntpq.summarize(system, associations),
+                'upstreams': [ntpq.source(assoc) for assoc in associations]}
+
+    # ntpd (classic or ntpsec): our reading must match ntpd's raw ntpq output (labkit.oracle), read
+    # before and after it with parsing and bit values of the oracle's own. chronyd's tests read
+    # chronyc's own output next to this (molecule/nts/tests/test_chrony.py).
+    return oracle.confirmed(run_shell, ours) if daemon == 'ntpd' else ours()
 
 
 def podman_shell(name):

@@ -6,6 +6,8 @@ server, the wrong CA, a plain source, fail-closed selection, chronyc's failures.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq
@@ -86,6 +88,34 @@ def test_captured_states(prefix, summary, sources):
     assert system['daemon'] == 'chrony'
 
 
+# chronyc's own symbols in "sources" (chronyc(1)) for the reader's states.
+SOURCE_STATE_SYMBOL = {'selected': '*', 'combined': '+', 'not_combined': '-', 'falseticker': 'x',
+                       'too_variable': '~', 'unusable': '?'}
+
+
+def human(prefix):
+    """chronyc's human output of the same capture (``-N authdata``, ``-n sources``, ``-n tracking``), read
+    here with lines of our own: [(state symbol, address)], [(mode, cookies)], the leap status."""
+    text = fixture(prefix + '_human.txt')
+    sources = [(m.group(1), m.group(2)) for m in re.finditer(r'^[\^=#]([*+x~?-]) (\S+)', text, re.M)]
+    rows = text.split('=' * 73 + '\n', 1)[1].splitlines()
+    auth = [(row.split()[1], int(row.split()[8])) for row in rows[:rows.index('')]]
+    leap = re.search(r'^Leap status\s*: (.+)$', text, re.M).group(1)
+    return sources, auth, leap
+
+
+@pytest.mark.parametrize('prefix', [case[0] for case in CASES])
+def test_reader_agrees_with_chronycs_human_output(prefix):
+    """The reader (the CSV output) and chronyc's human output of the same moment say the same: each
+    source's state symbol and address, NTS or not and its cookies, synchronised to a source or not."""
+    _system, associations, summary = state(prefix)
+    sources, auth, leap = human(prefix)
+    assert [(SOURCE_STATE_SYMBOL[a['state']], a['address']) for a in associations] == sources
+    assert [(a['nts'], a['cookies'] or 0) for a in associations] == [(mode == 'NTS', cookies) for mode, cookies in auth]
+    # synchronised to a source (a server in orphan mode says Normal too, with no source selected)
+    assert summary['synchronized'] is (leap == 'Normal' and '*' in dict(sources))
+
+
 @pytest.mark.parametrize('release', ['deb12', 'deb13'])
 def test_association_keys_match_ntpq(release):
     """Every key an ntpsec association has, so that filters and reports work unchanged."""
@@ -147,6 +177,7 @@ def test_tracking(prefix, refid, stratum, leap, offset):
     ('deb13_stopped', 'chronyd is not running on localhost, or does not answer'),
     # a remote chronyd: its command port listens on localhost only, so it looks stopped
     ('deb12_remote_denied', 'chronyd is not running on localhost, or does not answer'),
+    ('deb13_remote_denied', 'chronyd is not running on localhost, or does not answer'),
     ('deb12_unknown_host', 'chronyc cannot reach host localhost: Could not open connection to daemon'),
     ('deb13_unknown_host', 'chronyc cannot reach host localhost: Could not open connection to daemon'),
 ])

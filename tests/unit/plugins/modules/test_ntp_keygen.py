@@ -103,6 +103,20 @@ def test_server_first_run_then_idempotent(monkeypatch, keysdir):
     assert again['regenerated'] == [] and again['removed'] == []
 
 
+def test_password_reaches_ntp_keygen_only_through_its_environment(monkeypatch, keysdir):
+    """Every ntp-keygen run of a server's first converge (host key + certificate, then the group key)
+    gets the password in NTP_KEYGEN_PASSWORD and nowhere in its argv (ps shows argv to everyone)."""
+    password = 'Argv-Would-Show-Me-7q'
+    fake = use_keygen(monkeypatch, FakeKeygen())
+    result = run_module(ntp_keygen, server_args(keysdir, password=password))
+    assert result['changed'] is True and not result.get('failed'), result
+    runs = [argv for argv in fake.argvs if argv[1:] != ['--help']]
+    assert len(runs) == 2 and len(fake.environ) == 2, fake.argvs   # the calls this test is about did happen
+    for argv, env in zip(runs, fake.environ):
+        assert not [arg for arg in argv if password in arg or arg in ('-p', '-q')], argv
+        assert env['NTP_KEYGEN_PASSWORD'] == password
+
+
 def test_client_first_run(monkeypatch, keysdir):
     fake = use_keygen(monkeypatch, FakeKeygen())
     args = dict(path=keysdir, password=PASSWORD, hostname=CLIENT, autokey_group=GROUP, modulus=512,
