@@ -241,6 +241,17 @@ def test_main_writes_the_exposition_atomically(tmp_path, capsys):
     assert 'timesec_ntp_peer_identity_verified{daemon="ntp",scheme="autokey",server="10.89.0.2"} 1' in lines
 
 
+def test_write_replaces_the_file_and_never_writes_into_it(tmp_path):
+    """A reader that opened the old file keeps reading the old content: the new one came in by rename."""
+    path = tmp_path / metrics.FILE_NAME
+    path.write_text('old\n')
+    with open(path) as reader:
+        metrics.write_atomically(str(path), 'new\n')
+        assert reader.read() == 'old\n'
+    assert path.read_text() == 'new\n'
+    assert sorted(os.listdir(tmp_path)) == [metrics.FILE_NAME]
+
+
 def test_main_reports_a_failed_read_as_a_metric(tmp_path, capsys):
     out = tmp_path / metrics.FILE_NAME
     rc = metrics.main(['--daemon', 'ntpsec', '--scheme', 'nts', '--output', str(out)],
