@@ -101,6 +101,9 @@ def test_scraped_key_ids_agree_with_the_daemon(name):
         (scraped_peers(scrape(name), daemon), raw_peers(name))
     assert metrics.one(samples, 'timesec_ntp_collector_success') == 1
     durations = metrics.one(samples, 'timesec_ntp_collector_duration_seconds')
+    ok, body = metrics.get(SCRAPER, metrics.url(hosts.address(name)))
+    lab.log('%s: the timesec_ntp lines of one scrape:\n%s' % (name, '\n'.join(
+        line for line in body.splitlines() if 'timesec_ntp_' in line and not line.startswith('#'))))
     lab.log('%s: authenticated in the metrics after %.0f s; the last collector run took %.3f s' % (name, elapsed, durations))
 
 
