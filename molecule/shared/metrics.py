@@ -137,10 +137,10 @@ class Recorder:
 
 
 def promtool_values(values, extend=0):
-    """promtool's values notation: the recorded values ('_' for missing), then the last one ``extend`` times more."""
+    """promtool's values notation: the recorded values ('_' for missing), then the last value ``extend`` times more."""
     text = ' '.join('_' if v is None else ('%d' % v if float(v).is_integer() else repr(v)) for v in values)
     if extend:
-        last = values[-1]
+        last = [v for v in values if v is not None][-1]
         text += ' %sx%d' % ('%d' % last if float(last).is_integer() else repr(last), extend - 1)
     return text
 
