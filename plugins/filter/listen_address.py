@@ -86,7 +86,7 @@ def ntp_listen_address(value, addresses=None, variable='listen address'):
         parsed = _address(to_text(item))
         if parsed is not None:
             own.add(parsed)
-    if True:
+    if host == 'localhost' or (address is not None and (address.is_loopback or address in own)):
         return {'host': host, 'port': port, 'all': False}
     if address is None:
         raise AnsibleFilterError(
