@@ -22,8 +22,8 @@ TEXTFILE_DIR = '/var/lib/prometheus/node-exporter'
 READERS_DIR = '/usr/local/lib/timesec-ntp/ansible_collections/timesec/ntp/plugins/module_utils'
 READERS = ('ntpq.py', 'chronyc.py', 'metrics.py')
 USER = '_timesec-metrics'
-COLLECTION = os.environ.get('TSN_COLLECTION_DIR') or os.path.join(os.environ['TSN_COLLECTIONS'],
-                                                                    'ansible_collections', 'timesec', 'ntp')
+COLLECTION = (os.environ.get('TSN_COLLECTION_DIR')
+              or os.path.join(os.environ['TSN_COLLECTIONS'], 'ansible_collections', 'timesec', 'ntp'))
 RULES = os.path.join(COLLECTION, 'files', 'prometheus', 'timesec-ntp.rules.yml')
 
 # Runs in the scraping container: GET the URL, print the body; exit 3 with the error otherwise.
@@ -170,6 +170,30 @@ def promtool_test(directory, name, interval, input_series, alert_tests):
         yaml.safe_dump(test, handle, sort_keys=False, width=1000)
     proc = subprocess.run(['promtool', 'test', 'rules', path], capture_output=True, text=True, timeout=120, check=False)
     return proc, path
+
+
+def wait_scrape(client, address, predicate, timeout, log):
+    """Scrape ``address`` from ``client`` until ``predicate(samples)``; returns (samples, elapsed, satisfied)."""
+    def ready():
+        samples = ours(scrape(client, address))
+        return samples if predicate(samples) else None
+    return log_wait('metrics of %s' % address, ready, timeout, log)
+
+
+def log_wait(what, predicate, timeout, log, interval=2):
+    start = time.monotonic()
+    while True:
+        try:
+            value = predicate()
+        except AssertionError:
+            value = None
+        elapsed = time.monotonic() - start
+        if value:
+            return value, elapsed, True
+        if elapsed > timeout:
+            log('%s: not reached after %.0f s' % (what, elapsed))
+            return value, elapsed, False
+        time.sleep(interval)
 
 
 def series_text(name, labels):

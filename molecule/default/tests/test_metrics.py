@@ -33,8 +33,7 @@ def scraped_certificates(samples):
 
 def wait_scrape(name, predicate, timeout=2 * INTERVAL + 30):
     """Scrape ``name`` from client2 until ``predicate(samples)``; returns the last samples."""
-    value, elapsed, ok = lab.wait_for('metrics of %s' % name, lambda: (lambda s: s if predicate(s) else None)(
-        metrics.ours(metrics.scrape(SCRAPER, ADDRESS[name]))), timeout)
+    value, elapsed, ok = metrics.wait_scrape(SCRAPER, ADDRESS[name], predicate, timeout, lab.log)
     assert ok, '%s: the scraped metrics did not reach the expected state within %d s' % (name, timeout)
     lab.log('%s: metrics as expected after %.0f s' % (name, elapsed))
     return value

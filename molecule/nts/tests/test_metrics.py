@@ -35,8 +35,7 @@ def scrape(name):
 
 
 def wait_scrape(name, predicate, timeout=2 * INTERVAL + 30):
-    value, elapsed, ok = lab.wait_for('metrics of %s' % name, lambda: (lambda s: s if predicate(s) else None)(scrape(name)),
-                                      timeout)
+    value, elapsed, ok = metrics.wait_scrape(SCRAPER, address(name, 6), predicate, timeout, lab.log)
     assert ok, '%s: the scraped metrics did not reach the expected state within %d s' % (name, timeout)
     lab.log('%s: metrics as expected after %.0f s' % (name, elapsed))
     return value
