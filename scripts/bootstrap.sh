@@ -23,6 +23,19 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq podman runc debootstrap python3-venv >/dev/null
 fi
 
+# promtool (the unit stage checks and tests the alert rules with it) comes with Debian's prometheus
+# package. The package also enables a Prometheus server: this machine needs only promtool, so a
+# server that this install started is stopped and disabled again (where systemd runs).
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "bootstrap: apt-get install prometheus (for promtool)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
+fi
+
 # Every container that runs molecule's secretwatch (inotify) takes an inotify instance from the
 # machine-wide limit (128 on Debian 12): about 40 running containers used it up (docs/tooling.md).
 if [ "$(id -u)" = 0 ] && [ "$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 1024)" -lt 1024 ]; then

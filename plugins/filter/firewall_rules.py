@@ -49,6 +49,14 @@ options:
         description: Also tcp/4460, the NTS-KE port of an NTS server.
         type: bool
         default: false
+      ports:
+        description:
+          - Other ports instead of udp/123 (and tcp/4460), as C(<port>/<tcp|udp>), with the same sources and the same
+            rules per firewall (no connection-tracking rule, which only udp/123 needs); O(_input.nts) is then ignored.
+            The roles use it for the node exporter of their metrics (C(ntp_*_metrics_allowed_networks)).
+        type: list
+        elements: str
+        version_added: 0.3.0
   firewall:
     description: Which firewall's rules to return.
     type: str
@@ -64,6 +72,10 @@ EXAMPLES = r"""
 - name: ufw rules of an NTS server (udp/123 and tcp/4460 from anywhere)
   ansible.builtin.debug:
     msg: "{{ {'state': 'present', 'sources': [], 'nts': true} | timesec.ntp.ntp_firewall_rules('ufw') }}"
+
+- name: nftables rules for a node exporter on tcp/9100, from one network
+  ansible.builtin.debug:
+    msg: "{{ {'state': 'present', 'sources': ['10.0.0.0/24'], 'ports': ['9100/tcp']} | timesec.ntp.ntp_firewall_rules('nftables') }}"
 """
 
 RETURN = r"""
@@ -151,6 +163,18 @@ def _ufw(present, sources, ports):
 BUILDERS = {'iptables': _iptables, 'nftables': _nftables, 'firewalld': _firewalld, 'ufw': _ufw}
 
 
+def _ports(values):
+    """``['9100/tcp']`` -> ``[('tcp', '9100')]``, each a port 1-65535 with tcp or udp."""
+    ports = []
+    for value in values:
+        port, _sep, proto = str(value).strip().partition('/')
+        if proto not in ('tcp', 'udp') or not port.isdigit() or not 0 < int(port) < 65536:
+            raise AnsibleFilterError('ntp_firewall_rules: ports entry %r is not <port>/<tcp|udp> with a port from 1 to 65535'
+                                     % (value,))
+        ports.append((proto, str(int(port))))
+    return ports
+
+
 def ntp_firewall_rules(settings, firewall):
     if firewall not in BUILDERS:
         raise AnsibleFilterError('ntp_firewall_rules: unknown firewall %r; choose one of: %s'
@@ -162,7 +186,12 @@ def ntp_firewall_rules(settings, firewall):
         nts = boolean(settings.get('nts', False), strict=True)
     except TypeError as exc:
         raise AnsibleFilterError('ntp_firewall_rules: nts must be true or false, got %r' % (settings.get('nts'),)) from exc
-    ports = [NTP, NTS_KE] if nts else [NTP]
+    if settings.get('ports'):
+        if not isinstance(settings['ports'], list):
+            raise AnsibleFilterError('ntp_firewall_rules: ports must be a list of <port>/<tcp|udp>, got %r' % (settings['ports'],))
+        ports = _ports(settings['ports'])
+    else:
+        ports = [NTP, NTS_KE] if nts else [NTP]
     return BUILDERS[firewall](settings['state'] == 'present', sources, ports)
 
 

@@ -302,6 +302,17 @@ def config_file(argv):
     return found or DEFAULT_CONFIG
 
 
+def command_argv(binary, command, host=None, timeout=5):
+    """The argv of one chronyc query in CSV form with numeric addresses: ``-h host`` unless ``host`` is
+    None (then chronyc tries chronyd's Unix socket first, and the command port on localhost when it
+    cannot use the socket, e.g. as an unprivileged user), ``timeout`` seconds as chronyc's initial
+    timeout, the one command ``command``. ntp_status_info and the metrics collector run it with LC_ALL=C."""
+    argv = [binary, '-n', '-c']
+    if host is not None:
+        argv += ['-h', host]
+    return argv + ['-m', 'timeout %d' % (timeout * 1000), command]
+
+
 def collect(run, host='localhost', warn=None):
     """Read a running chronyd through chronyc: ``sources``, ``authdata``, ``tracking``.
 

@@ -504,6 +504,13 @@ def association_info(row, pairs=None):
     return info
 
 
+def command_argv(binary, command, host='localhost', timeout=5):
+    """The argv of one ntpq query: numeric addresses, ``timeout`` seconds per reply (ntpq's ``timeout``
+    command, in ms), the one command ``command``, against ``host``. ntp_status_info and the metrics
+    collector (module_utils/metrics.py) run it with LC_ALL=C."""
+    return [binary, '-n', '-c', 'timeout %d' % (timeout * 1000), '-c', command, host]
+
+
 def collect(run, host='localhost', warn=None):
     """Read a running ntpd through ntpq: ``as``, ``rv 0``, then ``rv <assid>`` for each association.
 
@@ -588,17 +595,36 @@ def summarize(system, associations):
     else:
         source_ok = system.get('sync') not in (None, 'unspec')
     synchronized = bool(peer) and system.get('leap') != 'alarm' and source_ok
-    names = (peer.get('flags') or {}).get('names', []) if peer else []
-    auth_ok = bool(peer) and peer.get('auth') == 'ok'
-    autokey = auth_ok and 'VRFY' in names
-    nts = auth_ok and bool(peer.get('nts')) and (peer.get('cookies') or 0) > 0
-    symmetric = auth_ok and bool(peer.get('symmetric')) and not autokey and not nts
+    how = authenticated_by(peer)
+    symmetric = how == 'symmetric'
     return {
         'synchronized': synchronized,
-        'authenticated': autokey or nts or symmetric,
+        'authenticated': how is not None,
         'symmetric': symmetric,
         'key_id': peer.get('key_id') if symmetric else None,
-        'identity_verified': autokey and any(bit in names for bit in ('IFF', 'GQ', 'MV')),
-        'nts': nts,
+        'identity_verified': identity_verified(peer),
+        'nts': how == 'nts',
         'sys_peer': peer.get('address') if peer else None,
     }
+
+
+def authenticated_by(assoc):
+    """How the last packet of one association (association_info, or chronyc's) passed authentication:
+    ``autokey`` (auth ``ok`` and Autokey flags with VRFY), ``nts`` (auth ``ok`` and NTS cookies held),
+    ``symmetric`` (auth ``ok`` with a symmetric key), else None. summarize() applies it to the system
+    peer; the metrics (module_utils/metrics.py) to every association."""
+    if not assoc or assoc.get('auth') != 'ok':
+        return None
+    if 'VRFY' in (assoc.get('flags') or {}).get('names', []):
+        return 'autokey'
+    if assoc.get('nts') and (assoc.get('cookies') or 0) > 0:
+        return 'nts'
+    if assoc.get('symmetric'):
+        return 'symmetric'
+    return None
+
+
+def identity_verified(assoc):
+    """Whether an association is authenticated by Autokey with an identity scheme (IFF, GQ or MV)."""
+    names = (assoc or {}).get('flags') or {}
+    return authenticated_by(assoc) == 'autokey' and any(bit in names.get('names', []) for bit in ('IFF', 'GQ', 'MV'))

@@ -596,7 +596,7 @@ HOST_RE = re.compile(r'^[A-Za-z0-9_.:%\[\]][A-Za-z0-9_.:%\[\]-]*\Z')
 def ntpq_runner(module, binary):
     """The transport for ntpq.collect(): one ntpq command against O(host), with O(timeout), LC_ALL=C."""
     def run(command):
-        argv = [binary, '-n', '-c', 'timeout %d' % (module.params['timeout'] * 1000), '-c', command, module.params['host']]
+        argv = ntpq.command_argv(binary, command, module.params['host'], module.params['timeout'])
         # errors='replace': ntpsec 1.2.2 prints uninitialised bytes in its filter arrays.
         return module.run_command(argv, environ_update={'LC_ALL': 'C'}, errors='replace')
     return run
@@ -607,10 +607,8 @@ def chronyc_runner(module, binary):
     O(timeout) as chronyc's initial timeout, LC_ALL=C. A local O(host) gets no -h, so that chronyc
     tries chronyd's Unix socket first."""
     def run(command):
-        argv = [binary, '-n', '-c']
-        if module.params['host'] not in LOCAL_HOSTS:
-            argv += ['-h', module.params['host']]
-        argv += ['-m', 'timeout %d' % (module.params['timeout'] * 1000), command]
+        host = None if module.params['host'] in LOCAL_HOSTS else module.params['host']
+        argv = chronyc.command_argv(binary, command, host, module.params['timeout'])
         return module.run_command(argv, environ_update={'LC_ALL': 'C'}, errors='replace')
     return run
 

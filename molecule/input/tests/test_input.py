@@ -204,6 +204,17 @@ CASES = [
           'ntp_server_nts_cert': '/nonexistent/cert.pem', 'ntp_server_nts_key': MISTYPED_KEY},
          ['ntp_server_nts_key is neither PEM text', '(its value is not shown)',
           'ntp_server_nts_cert: cannot read /nonexistent/cert.pem on the controller'], check=True),
+    # Metrics (issue 29): a timer interval that is too small, a textfile directory that does not exist, a node
+    # exporter elsewhere (a listen address that is not the host's).
+    Case('server-metrics-interval-too-small', SERVER, {'ntp_server_metrics': True, 'ntp_server_metrics_interval': 5},
+         ['ntp_server_metrics_interval is 5', 'Give a whole number from 10 to 3600']),
+    Case('server-metrics-textfile-dir-missing', SERVER,
+         {'ntp_server_metrics': True, 'ntp_server_metrics_textfile_dir': '/srv/node-exporter'},
+         ['ntp_server_metrics_textfile_dir is /srv/node-exporter, which is not a directory on this host']),
+    Case('client-metrics-exporter-elsewhere', CLIENT,
+         {'ntp_client_metrics': True, 'ntp_client_metrics_listen_address': '192.0.2.10:9100'},
+         ['ntp_client_metrics_listen_address', '192.0.2.10 is not an address of this host',
+          'node exporter must run on this host']),
 ]
 # The passwords the cases use: the secret search below looks for them too.
 CASE_PASSWORDS = {'case password with whitespace': 'Bad Space-Pw-6r', "case password with '#'": 'Bad#Hash-Pw-2c',

@@ -206,3 +206,40 @@ def test_nts_ufw():
         {'proto': 'tcp', 'port': '4460', 'source': 'any', 'state': 'absent'},
         {'proto': 'tcp', 'port': '4460', 'source': '10.0.0.0/25', 'state': 'absent'},
     ]
+
+
+# -- other ports: the node exporter of the metrics (ports: ['9100/tcp']) ---------------------------------
+
+METRICS = {'state': 'present', 'sources': ['10.0.0.0/25', 'fd00::/64'], 'ports': ['9100/tcp'], 'nts': True}
+
+
+def test_ports_iptables_sources_no_conntrack_rule():
+    assert ntp_firewall_rules(METRICS, 'iptables') == [
+        {'ip_version': 'ipv4', 'protocol': 'tcp', 'port': '9100', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'absent'},
+        {'ip_version': 'ipv4', 'protocol': 'tcp', 'port': '9100', 'jump': 'ACCEPT', 'source': '10.0.0.0/25', 'rule_num': 1, 'state': 'present'},
+        {'ip_version': 'ipv4', 'protocol': 'tcp', 'port': '9100', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2, 'state': 'present'},
+        {'ip_version': 'ipv6', 'protocol': 'tcp', 'port': '9100', 'jump': 'ACCEPT', 'rule_num': 1, 'state': 'absent'},
+        {'ip_version': 'ipv6', 'protocol': 'tcp', 'port': '9100', 'jump': 'ACCEPT', 'source': 'fd00::/64', 'rule_num': 1, 'state': 'present'},
+        {'ip_version': 'ipv6', 'protocol': 'tcp', 'port': '9100', 'jump': 'DROP', 'in_interface': '!lo', 'rule_num': 2, 'state': 'present'},
+    ]
+
+
+def test_ports_nftables_firewalld_ufw():
+    assert ntp_firewall_rules(METRICS, 'nftables') == [
+        'iifname != "lo" tcp dport 9100 drop comment "timesec.ntp"',
+        'ip saddr 10.0.0.0/25 tcp dport 9100 accept comment "timesec.ntp"',
+        'ip6 saddr fd00::/64 tcp dport 9100 accept comment "timesec.ntp"',
+    ]
+    assert ntp_firewall_rules(dict(METRICS, sources=[]), 'nftables') == ['tcp dport 9100 accept comment "timesec.ntp"']
+    assert ntp_firewall_rules(dict(METRICS, sources=['10.0.0.0/25']), 'firewalld') == [
+        {'port': '9100/tcp', 'state': 'disabled'},
+        {'rich_rule': 'rule family="ipv4" source address="10.0.0.0/25" port port="9100" protocol="tcp" accept', 'state': 'enabled'},
+    ]
+    assert ntp_firewall_rules(dict(METRICS, sources=[]), 'ufw') == [
+        {'proto': 'tcp', 'port': '9100', 'source': 'any', 'state': 'present'}]
+
+
+@pytest.mark.parametrize('ports', [['9100'], ['0/tcp'], ['65536/tcp'], ['9100/sctp'], ['x/tcp'], '9100/tcp'])
+def test_ports_bad_input(ports):
+    with pytest.raises(AnsibleFilterError, match='ports'):
+        ntp_firewall_rules(dict(METRICS, ports=ports), 'ufw')
