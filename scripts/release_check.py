@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Release gates of scripts/test.sh, run on the built tarball, offline.
 
   release_check.py importer   Galaxy's own import checks (galaxy-importer, its ansible-test in a container off:

@@ -27,8 +27,8 @@ DEFINITION = REPO / 'docs' / 'awx' / 'execution-environment.yml'
 def run(args, cwd, env=None):
     proc = subprocess.run([str(a) for a in args], cwd=str(cwd), env=env, capture_output=True, text=True, timeout=300,
                           check=False)
-    assert proc.returncode == 0, '%s failed (rc %d)\n%s\n%s' % (' '.join(map(str, args)), proc.returncode,
-                                                                 proc.stdout, proc.stderr)
+    command = ' '.join(map(str, args))
+    assert proc.returncode == 0, '%s failed (rc %d)\n%s\n%s' % (command, proc.returncode, proc.stdout, proc.stderr)
     return proc
 
 
