@@ -1,7 +1,8 @@
 """Options of 0.3.0 (issue 27), read back from the running daemons, and one time daemon per host.
 
 - No second time daemon: six hosts (Debian 11, 12 and 13; ntpd, ntpsec and chrony hosts) ran one before
-  converge (prepare.yml: systemd-timesyncd, openntpd, chrony, or a hand-installed unit no package removes).
+  converge (prepare.yml: systemd-timesyncd, openntpd, chrony, or a hand-installed unit no package removes; Debian
+  13's systemd-timesyncd cannot run without CAP_SYS_TIME, so there it was enabled only).
   Afterwards its unit is neither active nor enabled, no time daemon process runs outside the roles' own unit,
   and the roles' daemon reports its authenticated system peer.
 - Lines of your own reach the running daemon: ntpq -c monstats shows "mru maxdepth" (ntpd, ntpsec), chronyc
@@ -29,9 +30,9 @@ SCENARIO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SECOND = {
     'tsn-nts-ak-cli': ('systemd-timesyncd', 'systemd-timesyncd', 'ntp', 'identity_verified'),   # Debian 11, ntpd
     'tsn-nts-cli12a': ('systemd-timesyncd', 'systemd-timesyncd', 'ntpsec', 'nts'),              # Debian 12, ntpsec
-    'tsn-nts-chrc13': ('systemd-timesyncd', 'systemd-timesyncd', 'chrony', 'nts'),              # Debian 13, chrony
+    'tsn-nts-chrc13': ('openntpd', 'openntpd', 'chrony', 'nts'),                                # Debian 13, chrony
     'tsn-nts-cli12b': ('chrony', 'chrony', 'ntpsec', 'nts'),                                    # Debian 12
-    'tsn-nts-ntpc13': ('openntpd', 'openntpd', 'ntpsec', 'nts'),                                # Debian 13
+    'tsn-nts-ntpc13': ('systemd-timesyncd', 'systemd-timesyncd', 'ntpsec', 'nts'),              # Debian 13 (enabled only)
     'tsn-nts-cli13a': ('hand', 'openntpd', 'ntpsec', 'nts'),                                    # Debian 13
 }
 # Process names of time daemons (openntpd's processes are "ntpd" too; timesyncd's name is cut at 15 characters).
