@@ -2,7 +2,7 @@
 # The whole test suite (README's test command; .ci/run calls exactly this).
 #   scripts/test.sh            every stage
 #   scripts/test.sh unit lint  only the named stages
-# Stages: unit, lint, sanity, galaxy, core, molecule. Each prints its own tool output; the last
+# Stages: unit, lint, sanity, galaxy, importer, docs, core, molecule. Each prints its own tool output; the last
 # line is the tally "N passed, N failed" of the stages.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 cd "$TSN_COLLECTION_DIR" || exit 1
 
-all_stages=(unit lint sanity galaxy core molecule)
+all_stages=(unit lint sanity galaxy importer docs core molecule)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 
@@ -36,6 +36,17 @@ stage_sanity() {
 
 stage_galaxy() {
   python -m pytest tests/galaxy -q -p no:cacheprovider
+}
+
+# Galaxy's import checks on the built tarball (galaxy-importer; its containerised ansible-test off, the
+# sanity stage covers that): no error, no warning, every plugin listed and documented under its name.
+stage_importer() {
+  python "$here/release_check.py" importer
+}
+
+# antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all on the installed tarball.
+stage_docs() {
+  python "$here/release_check.py" docs
 }
 
 # ansible-core 2.16, the oldest that meta/runtime.yml promises (the suite's own core is 2.19): its cached

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ntp_nts_ca
 short_description: Read the CA that timesec.ntp.ntp_server exported for its NTS clients
-version_added: 0.2.0
+version_added: 0.3.0
 author:
   - timesec.ntp contributors (@timesec)
 description:

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: ntp_firewall_info
 short_description: Find out which host firewall is installed and active
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Reports, for firewalld, ufw, nftables and iptables, whether the tool is installed and whether
     the firewall is active, and names the one that the roles' C(firewall=auto) choice uses.

@@ -124,7 +124,7 @@ options:
     elements: str
     choices: [host, cert, iffkey]
     default: []
-    version_added: 0.2.0
+    version_added: 0.3.0
   iffkey_content:
     description:
       - The text of an encrypted IFF group key file (C(ntpkey_IFFkey_<group>.<filestamp>)) made on another
@@ -137,7 +137,7 @@ options:
         rotated here; O(rotate=iffkey) is refused.
       - The timesec.ntp.ntp_server role passes the group key of the group's source server this way.
     type: str
-    version_added: 0.2.0
+    version_added: 0.3.0
   mode:
     description:
       - Mode of the key files. Defaults to C(0600) when not set; ntpd reads keys as root.

@@ -59,7 +59,7 @@ options:
     type: str
     choices: [auto, ntpd, chronyd]
     default: auto
-    version_added: 0.2.0
+    version_added: 0.3.0
 seealso:
   - module: timesec.ntp.ntp_keygen
   - name: ntpq 4.2.8 manual
@@ -144,7 +144,7 @@ daemon:
   returned: success
   type: str
   sample: ntpd
-  version_added: 0.2.0
+  version_added: 0.3.0
 summary:
   description: The answers most callers want, derived from RV(system) and RV(associations).
   returned: success

@@ -33,7 +33,7 @@ FORBIDDEN_SUFFIXES = ('.pyc', '.tar.gz', '.retry')
 REQUIRED = {'MANIFEST.json', 'FILES.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'meta/runtime.yml',
             'changelogs/changelog.yaml', 'plugins/modules/ntp_keygen.py', 'plugins/modules/ntp_iffpar.py',
             'plugins/module_utils/autokey.py', 'plugins/module_utils/keygen.py', 'plugins/lookup/ntp_iffpar.py',
-            'plugins/filter/restrict.py', 'playbooks/site.yml',
+            'plugins/filter/ntp_restrict.py', 'playbooks/site.yml',
             'roles/ntp_server/meta/argument_specs.yml', 'roles/ntp_client/meta/argument_specs.yml',
             'roles/ntp_common/templates/ntp.conf.j2'}
 
@@ -114,9 +114,12 @@ def plugins_of_this_checkout():
         for path in sorted((REPO / 'plugins' / directory).glob('*.py')):
             if path.name != '__init__.py':
                 found.append((kind, '%s.%s' % (FQCN, path.stem)))
-    for path in sorted((REPO / 'plugins' / 'filter').glob('*.py')):
-        for name in re.findall(r"'(ntp_[a-z_]+)': ntp_[a-z_]+", path.read_text()):
-            found.append(('filter', '%s.%s' % (FQCN, name)))
+    # Filters and tests: one per file, the file named as the plugin (Galaxy lists them by file name).
+    for kind, directory in (('filter', 'filter'), ('test', 'test')):
+        for path in sorted((REPO / 'plugins' / directory).glob('*.py')):
+            names = re.findall(r"'(ntp_[a-z_]+)': ntp_[a-z_]+", path.read_text())
+            assert names == [path.stem], '%s declares %s: one plugin per file, named as the file' % (path, names)
+            found.append((kind, '%s.%s' % (FQCN, path.stem)))
     return found
 
 
@@ -136,7 +139,7 @@ SPECIFIC = {
 def test_every_plugin_is_documented(installed_env, outside):
     """The plugins found in the tree are exactly those ansible-doc lists for the installed copy."""
     listed = []
-    for kind in ('module', 'lookup', 'filter'):
+    for kind in ('module', 'lookup', 'filter', 'test'):
         proc = run(['ansible-doc', '-t', kind, '-l', FQCN, '--json'], cwd=outside, env=installed_env)
         listed += [(kind, name) for name in json.loads(proc.stdout)]
     assert sorted(listed) == sorted(PLUGINS)

@@ -8,7 +8,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.timesec.ntp.plugins.filter.association import ntp_association_summary
+from ansible_collections.timesec.ntp.plugins.filter.ntp_association_summary import ntp_association_summary
 from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
 from ansible_collections.timesec.ntp.tests.unit.utils import read_fixture
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.timesec.ntp.plugins.filter.dir_problem import ntp_dir_problem
+from ansible_collections.timesec.ntp.plugins.filter.ntp_dir_problem import ntp_dir_problem
 
 
 def test_host_filter_uses_stat_results():

@@ -8,7 +8,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.timesec.ntp.plugins.filter.firewall_rules import ntp_firewall_rules
+from ansible_collections.timesec.ntp.plugins.filter.ntp_firewall_rules import ntp_firewall_rules
 
 ANY = {'state': 'present', 'sources': []}
 NARROW = {'state': 'present', 'sources': ['10.0.0.0/25', 'fd00::/64', '10.9.0.0/16']}

@@ -8,7 +8,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.timesec.ntp.plugins.filter import daemon_files, leftovers
+from ansible_collections.timesec.ntp.plugins.filter import ntp_daemon_files as daemon_files, ntp_leftovers as leftovers
 from ansible_collections.timesec.ntp.tests.unit.plugins.module_utils.test_hostinfo import (
     AUTOKEY_CLIENT, CHRONY_NTS_CLIENT, DAEMONS)
 

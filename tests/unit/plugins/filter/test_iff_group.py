@@ -6,7 +6,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.timesec.ntp.plugins.filter.iff_group import FilterModule, ntp_iff_group
+from ansible_collections.timesec.ntp.plugins.filter.ntp_iff_group import FilterModule, ntp_iff_group
 
 
 def srv(name, group='g', has_key=False, password='pw', source='', orphan_stratum=5):

@@ -8,7 +8,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.timesec.ntp.plugins.filter.listen_address import FilterModule, ntp_listen_address
+from ansible_collections.timesec.ntp.plugins.filter.ntp_listen_address import FilterModule, ntp_listen_address
 
 OWN = ['10.89.0.5', 'fd42:201:125::5', 'fe80::1%eth0']
 

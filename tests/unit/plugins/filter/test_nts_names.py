@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.timesec.ntp.plugins.filter.nts_names import FilterModule, ntp_nts_names
+from ansible_collections.timesec.ntp.plugins.filter.ntp_nts_names import FilterModule, ntp_nts_names
 
 CASES = [
     (['ntp1', 'ntp1.example.org', '', 'localhost', 'ntp1', ' 192.0.2.1 ', 'fd00::1', None],

@@ -8,7 +8,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.timesec.ntp.plugins.filter.own_addresses import FilterModule, ntp_own_addresses
+from ansible_collections.timesec.ntp.plugins.filter.ntp_own_addresses import FilterModule, ntp_own_addresses
 
 # Shaped like the network facts of a dual-stack podman container (setup, gather_subset network).
 DUAL = {

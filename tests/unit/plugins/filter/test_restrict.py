@@ -6,7 +6,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.timesec.ntp.plugins.filter.restrict import FilterModule, ntp_restrict
+from ansible_collections.timesec.ntp.plugins.filter.ntp_restrict import FilterModule, ntp_restrict
 
 
 def test_registered():

@@ -5,7 +5,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.timesec.ntp.plugins.filter.server_lines import FilterModule, ntp_server_lines
+from ansible_collections.timesec.ntp.plugins.filter.ntp_server_lines import FilterModule, ntp_server_lines
 
 PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
 

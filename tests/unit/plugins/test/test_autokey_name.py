@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.timesec.ntp.plugins.test.autokey_name import TestModule as AutokeyNameTests
-from ansible_collections.timesec.ntp.plugins.test.autokey_name import ntp_autokey_name
+from ansible_collections.timesec.ntp.plugins.test.ntp_autokey_name import TestModule as AutokeyNameTests
+from ansible_collections.timesec.ntp.plugins.test.ntp_autokey_name import ntp_autokey_name
 
 CASES = [
     ('ntp1', True),

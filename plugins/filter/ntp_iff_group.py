@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ntp_iff_group
 short_description: Plan how the servers of one Autokey IFF group share one group key
-version_added: 0.2.0
+version_added: 0.3.0
 author:
   - timesec.ntp contributors (@timesec)
 description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ntp_firewall_rules
 short_description: The udp/123 (and NTS tcp/4460) rules of the roles, for one firewall
-version_added: 0.2.0
+version_added: 0.3.0
 author:
   - timesec.ntp contributors (@timesec)
 description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ntp_own_addresses
 short_description: A host's own IPv4 and IPv6 addresses (or networks) from its facts
-version_added: 0.2.0
+version_added: 0.3.0
 author:
   - timesec.ntp contributors (@timesec)
 description:
