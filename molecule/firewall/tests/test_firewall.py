@@ -380,16 +380,17 @@ def test_wrong_ca_or_key_never_selected_and_status_says_so():
     settings come back and the upstreams are selected again."""
     import lab
     site_ca = os.path.join(EPHEMERAL, 'nts_ca', 'ca.pem')
-    wrong = lab.inventory_file('wrong-upstreams', {'all': {'hosts': {
-        'tsn-fw-ntpsec-server': {'ntp_server_upstream_servers': [
-            {'host': NTS_UPSTREAM, 'auth': 'nts', 'nts_ca': site_ca, 'minpoll': 3, 'maxpoll': 4}]},
-        'tsn-fw-chrony-server': {'ntp_server_upstream_servers': [
-            {'host': NTS_UPSTREAM, 'auth': 'nts', 'nts_ca': site_ca, 'minpoll': 3, 'maxpoll': 4}]},
-        'tsn-fw-ipt-server': {'ntp_server_upstream_servers': [
-            {'host': UPSTREAM, 'auth': 'symmetric', 'key_id': UPSTREAM_KEY_ID, 'key': 'f' * 32, 'minpoll': 3,
-             'maxpoll': 4}]},
-    }}})
-    run = _site('wrong-upstreams', inventories=[wrong], limit=','.join(WRONG))
+    # Extra vars (the molecule host_vars files would win over another inventory's host vars): one expression
+    # that picks each host's wrong upstreams from a dict.
+    wrong = {
+        'tsn-fw-ntpsec-server': [{'host': NTS_UPSTREAM, 'auth': 'nts', 'nts_ca': site_ca, 'minpoll': 3, 'maxpoll': 4}],
+        'tsn-fw-chrony-server': [{'host': NTS_UPSTREAM, 'auth': 'nts', 'nts_ca': site_ca, 'minpoll': 3, 'maxpoll': 4}],
+        'tsn-fw-ipt-server': [{'host': UPSTREAM, 'auth': 'symmetric', 'key_id': UPSTREAM_KEY_ID, 'key': 'f' * 32,
+                               'minpoll': 3, 'maxpoll': 4}],
+    }
+    run = lab.run_playbook('wrong-upstreams', limit=','.join(WRONG), inventories=(INVENTORY,), extra_vars={
+        'tsn_wrong_upstreams': wrong,
+        'ntp_server_upstream_servers': '{{ tsn_wrong_upstreams[inventory_hostname] }}'})
     assert run.rc == 0, run.output[-3000:]
     try:
         deadline = time.monotonic() + 90
