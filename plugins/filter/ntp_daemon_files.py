@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ntp_daemon_files
 short_description: The paths the roles write for a time daemon, for module timesec.ntp.ntp_host_info
-version_added: 0.4.0
+version_added: 0.3.0
 author:
   - timesec.ntp contributors (@timesec)
 description:

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: ntp_leftovers
 short_description: What the roles wrote for a time daemon or scheme a host no longer uses
-version_added: 0.4.0
+version_added: 0.3.0
 author:
   - timesec.ntp contributors (@timesec)
 description:

@@ -11,7 +11,7 @@ version_added: 0.3.0
 author:
   - timesec.ntp contributors (@timesec)
 description:
-  - Takes C(ntp_server_upstream_servers) (role M(timesec.ntp.ntp_server)), whose entries are host strings
+  - Takes C(ntp_server_upstream_servers) (role C(timesec.ntp.ntp_server)), whose entries are host strings
     (plain NTP) or mappings, checks every entry and returns what O(output) asks for.
   - An entry's C(host) must be a DNS name or an IP literal, with no whitespace, newline, C(#) or options.
     Mapping keys are C(host), C(pool) (a pool name), C(auth) (V(none), V(nts) or V(symmetric)), C(nts_ca)

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: ntp_host_info
 short_description: Read what a host holds of its time daemons in one pass
-version_added: 0.4.0
+version_added: 0.3.0
 description:
   - One call for what the roles timesec.ntp.ntp_server and timesec.ntp.ntp_client need to know before they
     change a host - which packages are installed, which files the roles wrote before, whether the daemon runs

@@ -8,13 +8,19 @@ import os
 
 import pytest
 
+from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 
-from ansible_collections.timesec.ntp.plugins.lookup.ntp_controller_dir import LookupModule
+from ansible_collections.timesec.ntp.plugins.lookup import ntp_controller_dir
+from ansible_collections.timesec.ntp.tests.unit.utils import plugin_options
 
 
 def test_controller_lookup(tmp_path):
-    lookup = LookupModule()
+    # ansible-core 2.16's set_options needs the plugin's name and its registered options (2.19 does not)
+    lookup = ntp_controller_dir.LookupModule()
+    lookup._load_name = 'timesec.ntp.ntp_controller_dir'
+    C.config.initialize_plugin_configuration_definitions('lookup', lookup._load_name,
+                                                         plugin_options(ntp_controller_dir.DOCUMENTATION))
     missing = str(tmp_path / 'new')
     mine = tmp_path / 'mine'
     mine.mkdir(mode=0o700)
