@@ -471,7 +471,10 @@ def test_servers_stay_honest_when_the_upstreams_are_gone():
                 break
             time.sleep(5)
         for name, entries in seen.items():
-            assert entries and entries[-1][1] == 10, '%s never became an orphan at stratum 10: %s' % (name, entries)
+            assert entries and entries[-1][1] == 10, '%s never became an orphan at stratum 10: %s; its sources: %s; ' \
+                'the upstreams: %s' % (name, entries, watched[name].run('ntpq -pn 127.0.0.1').stdout,
+                                       [get(up).run('systemctl is-active ntp ntpsec').stdout.split()
+                                        for up in ('tsn-fw-upstream', NTS_UPSTREAM)])
             assert not [e for e in entries if 5 <= (e[1] or 16) <= 9], '%s claimed a stratum below 10: %s' % (name, entries)
         early = [e for e in seen['nft'] if e[0] < 45]
         assert early and all(e[1] == 16 for e in early), 'restarted server served before its orphan wait: %s' % early
