@@ -22,6 +22,8 @@ TEXTFILE_DIR = '/var/lib/prometheus/node-exporter'
 READERS_DIR = '/usr/local/lib/timesec-ntp/ansible_collections/timesec/ntp/plugins/module_utils'
 READERS = ('ntpq.py', 'chronyc.py', 'metrics.py')
 USER = '_timesec-metrics'
+# chronyd answers authdata only on its Unix socket (chrony 4.0 and 4.6.1): the collector runs as chronyd's user
+USERS = {'ntp': USER, 'ntpsec': USER, 'chrony': '_chrony'}
 COLLECTION = (os.environ.get('TSN_COLLECTION_DIR')
               or os.path.join(os.environ['TSN_COLLECTIONS'], 'ansible_collections', 'timesec', 'ntp'))
 RULES = os.path.join(COLLECTION, 'files', 'prometheus', 'timesec-ntp.rules.yml')

@@ -448,6 +448,11 @@ def test_servers_stay_honest_when_the_upstreams_are_gone():
     wait (60 s here, 300 s by default) first. chrony 4.6 keeps its stratum while its root dispersion grows (its way to
     say it runs free; local stratum 10 takes over at 1 s of root distance). The Autokey clients follow their server
     to stratum 11, still authenticated."""
+    # the starting point: every watched server runs on its authenticated upstream (an earlier test changed them)
+    for name in ['tsn-fw-%s-server' % fw for fw in FIREWALLS] + sorted(NTS_SERVERS.values()):
+        _state, elapsed, ok = wait_state(get(name), lambda st: (selected_source(st) or {}).get('authenticated')
+                                         and selected_source(st)['address'] in (UPSTREAM, NTS_UPSTREAM_IP), timeout=180)
+        assert ok, '%s has not selected its authenticated upstream (%d s): the test cannot start' % (name, elapsed)
     get('tsn-fw-upstream').check_output('systemctl stop ntp')
     get(NTS_UPSTREAM).check_output('systemctl stop ntpsec')
     try:

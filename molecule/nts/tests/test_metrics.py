@@ -121,10 +121,14 @@ def test_chrony_client_agrees_with_chronyc():
         scraped = metrics.one(scrape(CHRONY_CLIENT), 'timesec_ntp_peer_nts_cookies', **labels)
         return auth[1] == 'NTS' and int(auth[8]) >= 1 and scraped == int(auth[8])
     assert lab.wait_for('chrony cookies agree', cookies_agree, 2 * INTERVAL)[2]
-    # the same commands work for the collector's user (UDP 323 on localhost, not the socket)
+    # the same commands work for the collector's user (chronyd's own, through its Unix socket)
+    user = metrics.USERS['chrony']
     as_user = lab.sh(CHRONY_CLIENT, 'setpriv --reuid=%s --regid=%s --clear-groups chronyc -n -c authdata'
-                     % (metrics.USER, metrics.USER), check=False)
+                     % (user, user), check=False)
     assert as_user.returncode == 0 and ',NTS,' in as_user.stdout, as_user
+    # and its unit hides chronyd's secrets from it
+    hidden = lab.sh(CHRONY_CLIENT, 'systemctl show -p InaccessiblePaths timesec-ntp-metrics.service', check=False)
+    assert '/etc/chrony/chrony.keys' in hidden.stdout, hidden.stdout
 
 
 @pytest.mark.parametrize('name', [CHRONY_CLIENT, NTPSEC_SERVER])
@@ -132,4 +136,5 @@ def test_collector_imports_the_collections_readers_unchanged(name):
     found = metrics.installed_readers_match(name)
     assert all(host_sum == local_sum for host_sum, local_sum in found.values()), found
     show = lab.out(name, 'systemctl show -p User -p Result timesec-ntp-metrics.service')
-    assert 'User=%s' % metrics.USER in show and 'Result=success' in show, show
+    user = metrics.USERS['chrony' if name == CHRONY_CLIENT else 'ntpsec']
+    assert 'User=%s' % user in show and 'Result=success' in show, show
