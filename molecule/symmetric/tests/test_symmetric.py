@@ -169,7 +169,7 @@ def server_counters(host, daemon, packets_first=False):
 def test_servers_answer_every_client_authenticated():
     """Every client's packets reach every server while we watch (each per-client count grows), and each
     server verified at least as many MACs in that window as those clients sent it, with no authentication
-    failure (ntpd and ntpsec: authinfo decryptions, sysstats; chronyd: serverstats). A server that
+    failure in that window (ntpd and ntpsec: authinfo decryptions, sysstats; chronyd: serverstats). A server that
     received nothing fails this."""
     addresses = {hosts.address(client): client for client in CLIENTS}
     start = {name: server_counters(get(name), daemon) for name, daemon in SERVERS.items()}
@@ -182,13 +182,16 @@ def test_servers_answer_every_client_authenticated():
             verified, failed, packets = server_counters(get(name), daemon, packets_first=True)
             sent = {addresses[a]: packets.get(a, 0) - start[name][2].get(a, 0) for a in addresses}
             if all(sent.values()):
-                seen[name] = {'verified': verified - start[name][0], 'failed': failed, 'sent': sent}
+                # failures in this window (the counter counts since the daemon started: an earlier test
+                # planted a wrong key on purpose)
+                seen[name] = {'verified': verified - start[name][0],
+                              'failed': None if failed is None else failed - start[name][1], 'sent': sent}
         return len(seen) == len(SERVERS)
     _done, elapsed, ok = lab.wait_for('every client heard by every server', grown, 60)
     assert ok, 'not every client sent every server a packet within 60 s: %r (start %r)' % (seen, start)
     for name, counts in seen.items():
         assert counts['verified'] >= sum(counts['sent'].values()), (name, counts)
-        assert start[name][1] in (None, 0) and counts['failed'] in (None, 0), (name, counts)
+        assert counts['failed'] in (None, 0), (name, counts)
     lab.log('servers: %s after %.0f s' % (seen, elapsed))
 
 
