@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The next release's changelog, made by antsibull-changelog in a scratch copy of the checkout (a dry run:
-the checkout's changelogs/ stay as they are).
+"""The release of galaxy.yml's version in changelogs/changelog.yaml: once released (0.3.0 was, on 2026-12-07)
+the checkout's own entry; before that, the entry antsibull-changelog makes in a scratch copy of the checkout (a dry
+run: the checkout's changelogs/ stay as they are).
 
 - version_added is consistent: 0.1.0 for what 0.1.0 released (changelogs/changelog.yaml), galaxy.yml's
   version for everything else; nothing says 0.2.0 (never released).
@@ -9,8 +10,9 @@ the checkout's changelogs/ stay as they are).
   filter, test) and playbook under New Modules/Plugins/Playbooks, and its change entries name every role
   option that is new since 0.1.0 (``version_added`` in the roles' meta/argument_specs.yml).
 
-The real release, once every fragment is in: ``antsibull-changelog release --version 0.3.0`` in the
-checkout (docs/tooling.md, "Releasing").
+Releasing: ``antsibull-changelog release --version <version>`` in the checkout (docs/tooling.md, "Releasing").
+For the release after 0.3.0 (a new galaxy.yml version), the checks below that expect VERSION of every option
+and plugin not in 0.1.0 must learn the released versions first.
 """
 
 from __future__ import annotations
@@ -73,8 +75,9 @@ def new_role_options():
     return new, old
 
 
-def test_only_0_1_0_was_released():
-    assert sorted(RELEASED) == ['0.1.0'], 'update OPTIONS_0_1_0 and this test for the release after 0.1.0'
+def test_released_versions():
+    """0.1.0, and galaxy.yml's version once it is released (0.2.0 never was)."""
+    assert sorted(RELEASED) in (['0.1.0'], ['0.1.0', VERSION]), sorted(RELEASED)
 
 
 def test_version_added_is_consistent():
@@ -96,7 +99,11 @@ def test_version_added_is_consistent():
 
 @pytest.fixture(scope='module')
 def release(tmp_path_factory):
-    """changelog.yaml's entry for VERSION, after antsibull-changelog release in a scratch copy."""
+    """changelog.yaml's entry for VERSION: the checkout's own once released, else the one antsibull-changelog
+    release makes in a scratch copy."""
+    if VERSION in RELEASED:
+        assert (REPO / 'CHANGELOG.md').read_text().count('v%s' % VERSION.replace('.', r'\.')) > 0
+        return RELEASED[VERSION]
     copy = tmp_path_factory.mktemp('changelog') / 'ntp'
     files = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard', '-z'], cwd=str(REPO), check=True,
                            capture_output=True, text=True).stdout.split('\0')
