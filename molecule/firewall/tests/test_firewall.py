@@ -266,6 +266,12 @@ def selected_source(state):
     return next((u for u in state.get('upstreams') or [] if u['selected']), None)
 
 
+def on_its_upstream(state):
+    """The server's selected source is its upstream (classic ntpd's or the NTS one), authenticated."""
+    source = selected_source(state) or {}
+    return bool(source.get('authenticated')) and source.get('address') in (UPSTREAM, NTS_UPSTREAM_IP)
+
+
 @pytest.mark.parametrize('kind', sorted(NTS_SERVERS))
 def test_nts_upstream_is_an_authenticated_system_peer(kind):
     """A site server behind a default-drop firewall takes its time from an NTS server outside its allowed networks,
@@ -418,8 +424,7 @@ def test_wrong_ca_or_key_never_selected_and_status_says_so():
         run = _site('right-upstreams', limit=','.join(WRONG))
         assert run.rc == 0, run.output[-3000:]
     for name in WRONG:
-        _state, elapsed, ok = wait_state(get(name), lambda st: (selected_source(st) or {}).get('authenticated')
-                                         and selected_source(st)['address'] in (UPSTREAM, NTS_UPSTREAM_IP), timeout=180)
+        _state, elapsed, ok = wait_state(get(name), on_its_upstream, timeout=180)
         assert ok, '%s did not select its upstream again within %d s' % (name, elapsed)
     report = _status(','.join(WRONG + ['tsn-fw-ipt-client']))
     assert re.search(r'chain: tsn-fw-ipt-client <- tsn-fw-ipt-server \S+ \(autokey, authenticated\) <- 10\.201\.123\.201 '
@@ -451,8 +456,7 @@ def test_servers_stay_honest_when_the_upstreams_are_gone():
     to stratum 11, still authenticated."""
     # the starting point: every watched server runs on its authenticated upstream (an earlier test changed them)
     for name in ['tsn-fw-%s-server' % fw for fw in FIREWALLS] + sorted(NTS_SERVERS.values()):
-        _state, elapsed, ok = wait_state(get(name), lambda st: (selected_source(st) or {}).get('authenticated')
-                                         and selected_source(st)['address'] in (UPSTREAM, NTS_UPSTREAM_IP), timeout=180)
+        _state, elapsed, ok = wait_state(get(name), on_its_upstream, timeout=180)
         assert ok, '%s has not selected its authenticated upstream (%d s): the test cannot start' % (name, elapsed)
     get('tsn-fw-upstream').check_output('systemctl stop ntp')
     get(NTS_UPSTREAM).check_output('systemctl stop ntpsec')
