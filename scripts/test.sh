@@ -93,6 +93,13 @@ stage_molecule() {
     cat "$logs/$scenario.log"
   done
   for scenario in "${names[@]}"; do tail -n 1 "$logs/$scenario.log"; done
+  # A failed scenario's reasons once more, last: a reader who sees only the tail of a long CI log
+  # (stop 32 showed the tail only) still learns which test or task failed, and its assertion.
+  for scenario in "${names[@]}"; do
+    [ "$(cat "$logs/$scenario.rc" 2>/dev/null)" = 0 ] && continue
+    echo "--- why molecule test -s $scenario failed (excerpt of its log above)"
+    grep -E '^(FAILED|ERROR) |^E   |^fatal: |^failed: |^CRITICAL|=+ .*(failed|error)' "$logs/$scenario.log" | cut -c1-300 | tail -n 40
+  done
   rm -rf "$logs"
   return $rc
 }

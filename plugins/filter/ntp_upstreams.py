@@ -32,9 +32,13 @@ options:
     description:
       - V(entries) the checked entries as complete mappings (they hold the keys - use them only in C(no_log) tasks
         or feed them to this filter again); V(lines) the daemon's source lines (C(server ...) or C(pool ...), no key
-        value); V(keys) the symmetric keys as keys-file entries (C(id), C(type), C(value)).
+        value); V(keys) the symmetric keys as keys-file entries (C(id), C(type), C(value)); V(holdover) what chrony
+        needs to fall back to its own clock at the orphan stratum once the upstreams are gone, a mapping of
+        C(clock_error) (C(maxclockerror), ppm) and C(distance) (seconds, for C(local ... distance)): twice the root
+        dispersion chrony adds between two updates at the largest C(maxpoll) of the entries (chrony's default 10
+        when unset), plus 0.05 s for the upstreams' own root distance.
     type: str
-    choices: [entries, lines, keys]
+    choices: [entries, lines, keys, holdover]
     default: entries
   daemon:
     description: The daemon (V(ntp), V(ntpsec) or V(chrony)) whose limits apply; none for the entries' own checks only.
@@ -55,6 +59,11 @@ options:
     description: For O(output=lines), the file on the host holding the upstreams' CAs, named as C(ca) on ntpsec's NTS lines
       that have C(nts_ca).
     type: str
+  distance:
+    description: For O(output=holdover), C(ntp_server_upstream_orphan_distance) - seconds from 0.001 to 1 instead of
+      the computed distance; none for the computed one.
+    type: float
+    version_added: 0.4.0
 """
 
 EXAMPLES = r"""
@@ -64,13 +73,17 @@ EXAMPLES = r"""
       {{ ['10.0.0.1', {'host': 'nts.example.net', 'auth': 'nts', 'maxpoll': 8}]
          | timesec.ntp.ntp_upstreams(output='lines', daemon='ntpsec', require_auth=false) }}
   # -> ['server 10.0.0.1 iburst', 'server nts.example.net iburst maxpoll 8 nts']
+
+- name: When chrony turns to its own clock without its upstreams
+  ansible.builtin.debug:
+    msg: "{{ [{'host': 'nts.example.net', 'auth': 'nts', 'maxpoll': 8}] | timesec.ntp.ntp_upstreams(output='holdover') }}"
+  # -> {'clock_error': 15, 'distance': 0.0577}
 """
 
 RETURN = r"""
 _value:
-  description: The checked entries, the source lines or the keys (O(output)).
-  type: list
-  elements: raw
+  description: The checked entries, the source lines or the keys (a list), or the holdover settings (a mapping) (O(output)).
+  type: raw
 """
 
 from ansible.errors import AnsibleFilterError
@@ -79,15 +92,17 @@ from ansible_collections.timesec.ntp.plugins.module_utils import upstream
 
 
 def ntp_upstreams(entries, output='entries', daemon=None, require_auth=None, digests=None, reserved_ids=None,
-                  ca_file=None):
-    if output not in ('entries', 'lines', 'keys'):
-        raise AnsibleFilterError('ntp_upstreams: output must be entries, lines or keys, not %r' % (output,))
+                  ca_file=None, distance=None):
+    if output not in ('entries', 'lines', 'keys', 'holdover'):
+        raise AnsibleFilterError('ntp_upstreams: output must be entries, lines, keys or holdover, not %r' % (output,))
     try:
         checked = upstream.normalize(entries)
         if daemon is not None:
             if require_auth is None:
                 require_auth = upstream.require_auth_default(checked)
             upstream.check(checked, daemon, bool(require_auth), digests=digests, reserved_ids=reserved_ids or ())
+        if output == 'holdover':
+            return upstream.holdover(checked, distance)
     except upstream.UpstreamError as exc:
         raise AnsibleFilterError(str(exc)) from None
     if output == 'lines':

@@ -24,6 +24,13 @@ FIELDS = ('host', 'pool', 'auth', 'nts_ca', 'key_id', 'key', 'digest', 'prefer',
 LABEL_RE = re.compile(r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?')
 # The polling exponents ntpd 4.2.8 and ntpsec take (chrony takes a wider range).
 POLL_RANGE = (3, 17)
+# chrony without its upstreams (issue 25, docs/chrony.md): the frequency error its free-running clock is assumed
+# to gain (maxclockerror, ppm: ntpd's PHI, where chrony's own default is 1), the room left for the upstreams'
+# own root distance (s), chrony's default polling exponents, and the bounds of a distance given by the user.
+CLOCK_ERROR_PPM = 15
+DISTANCE_MARGIN = 0.05
+CHRONY_POLL = (6, 10)
+DISTANCE_RANGE = (0.001, 1.0)
 
 
 class UpstreamError(ValueError):
@@ -227,3 +234,29 @@ def keys(entries):
         if entry['auth'] == 'symmetric':
             found.setdefault(entry['key_id'], {'id': entry['key_id'], 'type': entry['digest'], 'value': entry['key']})
     return [found[key_id] for key_id in sorted(found)]
+
+
+def holdover(entries, distance=None):
+    """chrony's fallback to its local clock once the upstreams are gone: ``{clock_error, distance}``.
+
+    chrony keeps its upstream's stratum + 1 while its root distance grows by ``clock_error`` (ppm) each second,
+    and serves its own clock at the orphan stratum once the root distance reaches ``distance``. While
+    synchronised, the root distance grows by up to clock_error x 2^maxpoll between two updates, on top of the
+    upstream's own: ``distance`` is twice that growth at the largest maxpoll of ``entries`` (a lost reply) plus
+    DISTANCE_MARGIN, so that a synchronised server never turns local, and one without its upstreams does so
+    about two polls plus DISTANCE_MARGIN / clock_error (90 min at chrony's default maxpoll 10) after the last
+    reply. ``distance`` (ntp_server_upstream_orphan_distance) replaces the computed value."""
+    if distance is not None:
+        try:
+            value = float(distance)
+        except (TypeError, ValueError):
+            value = None
+        if isinstance(distance, bool) or value is None or not DISTANCE_RANGE[0] <= value <= DISTANCE_RANGE[1]:
+            raise UpstreamError('ntp_server_upstream_orphan_distance must be a number of seconds from %s to %s, got %r: '
+                                'leave it unset (null) for the value computed from the upstreams\' maxpoll'
+                                % (DISTANCE_RANGE[0], DISTANCE_RANGE[1], distance))
+        return {'clock_error': CLOCK_ERROR_PPM, 'distance': value}
+    maxpoll = max([max(entry['minpoll'] or CHRONY_POLL[0], entry['maxpoll'] or CHRONY_POLL[1]) for entry in entries]
+                  or [CHRONY_POLL[1]])
+    return {'clock_error': CLOCK_ERROR_PPM,
+            'distance': round(DISTANCE_MARGIN + 2 * CLOCK_ERROR_PPM * 1e-6 * 2 ** maxpoll, 4)}

@@ -112,3 +112,36 @@ def test_entries_are_complete():
 ])
 def test_is_host(value, expected):
     assert upstream.is_host(value) is expected
+
+
+@pytest.mark.parametrize('entries, distance, expected', [
+    # chrony's default maxpoll (10) for an entry without one: 0.05 + 2 x 15e-6 x 1024
+    (['10.0.0.1'], None, 0.0807),
+    ([dict(NTS, maxpoll=8)], None, 0.0577),
+    # the largest maxpoll of all entries; a minpoll above chrony's default maxpoll counts as the maxpoll
+    ([dict(NTS, maxpoll=4), dict(SYM, maxpoll=12)], None, 0.1729),
+    ([dict(NTS, minpoll=12)], None, 0.1729),
+    # no entry: chrony's default
+    ([], None, 0.0807),
+    # the user's distance replaces the computed one
+    ([dict(NTS, maxpoll=4)], 0.003, 0.003),
+    ([dict(NTS, maxpoll=4)], '0.5', 0.5),
+])
+def test_holdover(entries, distance, expected):
+    assert ntp_upstreams(entries, output='holdover', distance=distance) == {'clock_error': 15, 'distance': expected}
+
+
+@pytest.mark.parametrize('distance', [0, 0.0001, 1.5, -1, 'soon', True, [0.1]])
+def test_holdover_distance_out_of_range_is_refused(distance):
+    with pytest.raises(AnsibleFilterError, match=r'ntp_server_upstream_orphan_distance must be a number of seconds '
+                                                  r'from 0\.001 to 1\.0, got .*leave it unset'):
+        ntp_upstreams([NTS], output='holdover', distance=distance)
+
+
+def test_holdover_keeps_a_synchronised_server_synchronised():
+    """The computed distance is above what a synchronised chrony adds between two updates at its maxpoll, with
+    room for a lost reply and the upstream's own root distance: it never turns local while synchronised."""
+    for maxpoll in range(3, 18):
+        distance = upstream.holdover(upstream.normalize([dict(NTS, maxpoll=maxpoll)]))['distance']
+        growth = upstream.CLOCK_ERROR_PPM * 1e-6 * 2 ** maxpoll
+        assert distance >= 2 * growth + upstream.DISTANCE_MARGIN - 1e-4, maxpoll
