@@ -32,7 +32,8 @@ FORBIDDEN_SUFFIXES = ('.pyc', '.tar.gz', '.retry')
 # What the collection is for: it must ship.
 REQUIRED = {'MANIFEST.json', 'FILES.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'meta/runtime.yml',
             'changelogs/changelog.yaml', 'plugins/modules/ntp_keygen.py', 'plugins/modules/ntp_iffpar.py',
-            'plugins/module_utils/autokey.py', 'plugins/module_utils/keygen.py', 'plugins/lookup/ntp_iffpar.py',
+            'plugins/module_utils/autokey.py', 'plugins/module_utils/keygen.py', 'plugins/module_utils/keymaterial.py',
+            'plugins/lookup/ntp_iffpar.py',
             'plugins/filter/ntp_restrict.py', 'playbooks/site.yml',
             'roles/ntp_server/meta/argument_specs.yml', 'roles/ntp_client/meta/argument_specs.yml',
             'roles/ntp_common/templates/ntp.conf.j2'}

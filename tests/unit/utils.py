@@ -5,16 +5,21 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 import glob
+import grp
 import importlib
 import json
 import os
+import pwd
 import shutil
 
 import yaml
 
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
+
+from ansible_collections.timesec.ntp.plugins.module_utils import autokey
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -98,6 +103,35 @@ def install_keys(keysdir, hostname, group=GROUP, mode=0o640):
         if role == 'iffkey':
             os.symlink(name, os.path.join(keysdir, 'ntpkey_iffkey_%s' % group))
     return names
+
+
+# "now" for the module (patch autokey.now_fstamp): one day and one hour after the fixtures were made,
+# whatever the real date; DAYS_LEFT: whole days the server's fixture certificate then has left
+NOW = FSTAMP + 86400 + 3600
+
+
+def _days_left():
+    pem = autokey.read_key_file(fixture_path('server', SERVER_CERT))['pem']
+    return (autokey.certificate_info(pem)['not_after'] - autokey.ntp_to_datetime(NOW)) // datetime.timedelta(days=1)
+
+
+DAYS_LEFT = _days_left()
+
+
+def server_args(keysdir, **extra):
+    """ntp_keygen arguments that fit the server fixture set (files owned by the test's own user)."""
+    args = dict(path=keysdir, password=PASSWORD, hostname=SERVER, autokey_group=GROUP, trusted=True, iff=True,
+                modulus=1024, identity_modulus=512, digest='RSA-SHA256', owner=pwd.getpwuid(os.getuid()).pw_name,
+                group=grp.getgrgid(os.getgid()).gr_name, mode='0640')
+    args.update(extra)
+    return args
+
+
+def group_key(fstamp=FSTAMP, group=GROUP):
+    """The fixture group key's text, as another server of the group would hold it (its own filestamp)."""
+    with open(fixture_path('server', IFFKEY)) as handle:
+        text = handle.read()
+    return text.replace('ntpkey_IFFkey_%s.%d' % (GROUP, FSTAMP), 'ntpkey_IFFkey_%s.%d' % (group, fstamp))
 
 
 class FakeKeygen:

@@ -4,11 +4,8 @@
 
 from __future__ import annotations
 
-import datetime
-import grp
 import json
 import os
-import pwd
 import stat
 
 import pytest
@@ -19,15 +16,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.timesec.ntp.plugins.module_utils import autokey
 from ansible_collections.timesec.ntp.plugins.modules import ntp_keygen
 from ansible_collections.timesec.ntp.tests.unit.utils import (
-    CLIENT, CLIENT_CERT, CLIENT_HOST, FSTAMP, GROUP, IFFKEY, KEYGEN_BIN, PASSWORD, RIPEMD, SERVER,
-    SERVER_CERT, SERVER_HOST, FakeKeygen, fixture_path, install_keys, read_fixture, refuse_run_command,
-    run_module,
+    CLIENT, CLIENT_CERT, CLIENT_HOST, DAYS_LEFT, FSTAMP, GROUP, IFFKEY, KEYGEN_BIN, NOW, PASSWORD, RIPEMD, SERVER,
+    SERVER_CERT, SERVER_HOST, FakeKeygen, group_key, install_keys, read_fixture, refuse_run_command, run_module,
+    server_args,
 )
-
-# "now" for the module: one day and one hour after the fixtures were made, whatever the real date
-NOW = FSTAMP + 86400 + 3600
-CERT_NOT_AFTER = autokey.certificate_info(autokey.read_key_file(fixture_path('server', SERVER_CERT))['pem'])['not_after']
-DAYS_LEFT = (CERT_NOT_AFTER - autokey.ntp_to_datetime(NOW)) // datetime.timedelta(days=1)
 
 SERVER_ARGV = [KEYGEN_BIN, '-H', '-T', '-s', SERVER, '-i', GROUP, '-l', '365', '-c', 'RSA-SHA256', '-m', '1024']
 # the IFF group key comes from a run of its own in an empty directory, for a fresh filestamp
@@ -49,14 +41,6 @@ def use_keygen(monkeypatch, fake):
 @pytest.fixture
 def keysdir(tmp_path):
     return str(tmp_path / 'keys')
-
-
-def server_args(keysdir, **extra):
-    args = dict(path=keysdir, password=PASSWORD, hostname=SERVER, autokey_group=GROUP, trusted=True, iff=True,
-                modulus=1024, identity_modulus=512, digest='RSA-SHA256', owner=pwd.getpwuid(os.getuid()).pw_name,
-                group=grp.getgrgid(os.getgid()).gr_name, mode='0640')
-    args.update(extra)
-    return args
 
 
 def links_of(keysdir):
@@ -312,13 +296,6 @@ def test_check_mode_result_matches_the_return_docs(monkeypatch, tmp_path, instal
 
 
 # --- iffkey_content: the group key of another server of the group -----------------------------------
-
-def group_key(fstamp=FSTAMP, group=GROUP):
-    """The fixture group key's text, as another server of the group would hold it (its own filestamp)."""
-    with open(fixture_path('server', IFFKEY)) as handle:
-        text = handle.read()
-    return text.replace('ntpkey_IFFkey_%s.%d' % (GROUP, FSTAMP), 'ntpkey_IFFkey_%s.%d' % (group, fstamp))
-
 
 def test_copied_group_key_on_a_fresh_server_then_idempotent(monkeypatch, keysdir):
     fake = use_keygen(monkeypatch, FakeKeygen())
