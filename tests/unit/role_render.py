@@ -18,6 +18,7 @@ symmetric key IDs): see STUBS.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -62,6 +63,7 @@ def trusted(node):
     return node
 
 
+@functools.lru_cache(maxsize=None)
 def load(*parts):
     with open(os.path.join(ROLES, *parts)) as handle:
         return trusted(yaml.safe_load(handle))
@@ -133,6 +135,8 @@ def run(job):
         if job.get('platform', True):
             platform(variables)
         variables.update(trusted(job.get('vars', {})))
+        if 'auths' in job:  # one platform fact, the expression for each of these schemes
+            return {auth: expression(job['expression'], dict(variables, ntp_common_auth=auth)) for auth in job['auths']}
         return expression(job['expression'], variables)
     # a template for a role x scheme cell: the role's conf, with the scheme forced afterwards (an unknown one)
     platform(variables)
