@@ -66,12 +66,14 @@ def test_daemons_are_the_platform_data_daemons():
     assert sorted(DAEMONS) == sorted(defaults['__ntp_common_daemons'])
 
 
-@pytest.mark.parametrize('path', ['roles/ntp_server/meta/argument_specs.yml', 'roles/ntp_client/meta/argument_specs.yml'])
-def test_schemes_are_the_argument_spec_choices(path):
-    spec = yaml.safe_load(read(path))['argument_specs']['main']['options']
-    role = path.split('/')[1]
-    assert spec[role + '_auth']['choices'] == list(SCHEMES)
-    assert spec[role + '_daemon']['choices'] == ['auto'] + list(DAEMONS)
+@pytest.mark.parametrize('role', ['ntp_server', 'ntp_client'])
+def test_schemes_and_daemons_are_the_argument_spec_choices(role):
+    spec = yaml.safe_load(read('roles', role, 'meta', 'argument_specs.yml'))['argument_specs']
+    assert spec['main']['options'][role + '_auth']['choices'] == list(SCHEMES)
+    assert spec['main']['options'][role + '_daemon']['choices'] == ['auto'] + list(DAEMONS)
+    common = yaml.safe_load(read('roles', 'ntp_common', 'meta', 'argument_specs.yml'))['argument_specs']
+    assert common['preflight']['options']['ntp_common_auth']['choices'] == list(SCHEMES)
+    assert common['platform']['options']['ntp_common_daemon']['choices'] == ['auto'] + list(DAEMONS)
 
 
 def test_cells_are_schemes_of_their_daemon_and_marked():
