@@ -152,7 +152,8 @@ def main():
     for job in json.load(sys.stdin):
         try:
             results.append({'ok': True, 'value': run(job)})
-        except Exception as exc:  # pylint: disable=broad-except - the test reads the message
+        # the test reads the message of any failure
+        except Exception as exc:  # pylint: disable=broad-except
             results.append({'ok': False, 'error': '%s: %s' % (type(exc).__name__, exc)})
     json.dump(results, sys.stdout, default=str)
 
