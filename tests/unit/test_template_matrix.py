@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Both configuration templates (roles/ntp_common/templates/ntp.conf.j2, chrony.conf.j2) rendered for every
+platform x daemon x scheme cell of the support matrix (vars/support.yml), as the server role and as the client
+role (issue 28, item 3): each scheme's own lines are there and no other scheme's. A scheme the template has no
+lines for (autokey on chrony, a name no role knows) fails the render, naming it; the preflight refuses those
+cells before any template runs (tests/unit/test_support_matrix.py).
+
+The context is Ansible's Templar on the roles' own files (tests/unit/role_render.py): ntp_common's vars and
+platform fact, and ntp_common_conf templated from the calling role's defaults and vars/main.yml. Only what a
+play finds at run time is given (the servers the client's lookups return, the server's IFF group plan and its
+clients' key IDs), so a change to a role's vars or to a template shows here."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+import ansible_collections
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RENDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'role_render.py')
+with open(os.path.join(ROOT, 'roles', 'ntp_common', 'vars', 'support.yml')) as _handle:
+    SUPPORT = yaml.safe_load(_handle)['__ntp_common_support']
+
+# Each scheme's key lines, per template (regular expressions on whole lines), for the server and the client role.
+NTP_LINES = {
+    'autokey': {'server': [r'crypto pw Pw-Render-1 randfile /dev/urandom host \S+ ident \S+', r'keysdir /etc/ntp',
+                           r'server 10\.0\.0\.2 iburst autokey ident \S+ .*'],
+                'client': [r'crypto pw Pw-Render-1 randfile /dev/urandom host \S+', r'keysdir /etc/ntp',
+                           r'server 10\.0\.0\.1 iburst autokey ident grp .*']},
+    'nts': {'server': [r'nts enable', r'nts key /\S+', r'nts cert /\S+', r'nts cookie /\S+'],
+            'client': [r'server 10\.0\.0\.1 iburst .* nts( ca /\S+)?']},
+    'symmetric': {'server': [r'keys /\S+', r'trustedkey 3 4'],
+                  'client': [r'keys /\S+', r'trustedkey 7', r'server 10\.0\.0\.1 iburst key 7 .*']},
+}
+CHRONY_LINES = {
+    'nts': {'server': [r'ntsserverkey /etc/chrony/nts-key\.pem', r'ntsservercert /etc/chrony/nts-cert\.pem'],
+            'client': [r'ntstrustedcerts /\S+', r'server 10\.0\.0\.1 iburst .* nts']},
+    'symmetric': {'server': [r'keyfile /etc/chrony/chrony\.keys'],
+                  'client': [r'keyfile /etc/chrony/chrony\.keys', r'server 10\.0\.0\.1 iburst key 7 .*']},
+}
+# Words of each scheme that no other scheme's file may hold (the first word of a line, or a server line option).
+WORDS = {
+    'autokey': [r'^crypto\b', r'^keysdir\b', r'\bautokey\b'],
+    'nts': [r'^nts\b', r'^ntsserver', r'^ntstrustedcerts\b', r'^nosystemcert\b', r'\snts( ca \S+)?$'],
+    'symmetric': [r'^keys\b', r'^trustedkey\b', r'^keyfile\b', r'\skey [0-9]+\b'],
+}
+HEADERS = {'autokey': '# Autokey (IFF) configuration', 'nts': '# NTS configuration',
+           'symmetric': '# Symmetric-key configuration'}
+
+
+def render(jobs):
+    parent = os.path.dirname(list(ansible_collections.__path__)[0])
+    run = subprocess.run([sys.executable, RENDER, parent], input=json.dumps(jobs), capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout)
+
+
+def job(key, daemon, scheme, role, conf_scheme=None):
+    distribution, major = key.split('_')
+    return {'kind': 'template', 'role': role, 'auth': scheme, 'conf_auth': conf_scheme or scheme, 'daemon': daemon,
+            'facts': {'distribution': distribution, 'distribution_major_version': major, 'os_family': 'Debian'}}
+
+
+# Every cell of a release row (the os_family rows have no daemon the roles set up), as both roles.
+CELLS = [(key, daemon, scheme, role) for key, row in SUPPORT['platforms'].items() if '_' in key
+         for daemon, schemes in row['daemons'].items() for scheme in schemes for role in ('server', 'client')]
+
+
+@pytest.fixture(scope='module')
+def rendered():
+    results = render([job(*cell) for cell in CELLS])
+    return dict(zip(CELLS, results))
+
+
+def test_every_daemon_of_the_table_has_a_cell_here():
+    assert {daemon for _key, daemon, _scheme, _role in CELLS} == set(SUPPORT['daemons'])
+    assert {scheme for _key, _daemon, scheme, _role in CELLS} == set(SUPPORT['schemes'])
+
+
+@pytest.mark.parametrize('cell', CELLS, ids=['-'.join(cell) for cell in CELLS])
+def test_cell_has_its_scheme_lines_and_no_others(rendered, cell):
+    key, daemon, scheme, role = cell
+    result = rendered[cell]
+    assert result['ok'], result
+    text = result['value']
+    lines = text.splitlines()
+    expected = (CHRONY_LINES if daemon == 'chrony' else NTP_LINES)[scheme][role]
+    for pattern in expected:
+        assert any(re.fullmatch(pattern, line) for line in lines), '%s: no line %r in\n%s' % (cell, pattern, text)
+    header = HEADERS[scheme] + (' for chrony' if daemon == 'chrony' else '')
+    assert any(line.startswith(header) for line in lines), (cell, text)
+    for other, patterns in WORDS.items():
+        if other == scheme:
+            continue
+        for pattern in patterns:
+            leaked = [line for line in lines if not line.startswith('#') and re.search(pattern, line)]
+            assert not leaked, '%s: %s lines in a %s file: %s' % (cell, other, scheme, leaked)
+    # nothing left untemplated
+    assert '{{' not in text and '{%' not in text
+
+
+def test_a_scheme_without_lines_fails_the_render_naming_it():
+    """Before (issue 28): an unknown scheme rendered silently as an "NTS configuration" (ntp.conf.j2's and
+    chrony.conf.j2's else branches), and autokey rendered a chrony.conf with Autokey server options."""
+    jobs = [job('Debian_12', 'ntpsec', 'rot13', 'server', conf_scheme='nts'),
+            job('Debian_11', 'ntp', 'rot13', 'client', conf_scheme='autokey'),
+            job('Debian_13', 'chrony', 'rot13', 'server', conf_scheme='nts'),
+            job('Debian_13', 'chrony', 'autokey', 'client', conf_scheme='autokey')]
+    ntpsec, ntp, chrony, chrony_autokey = render(jobs)
+    for result, template in ((ntpsec, 'ntp.conf.j2'), (ntp, 'ntp.conf.j2'), (chrony, 'chrony.conf.j2')):
+        assert not result['ok'] and 'ntp_common_auth is rot13: %s has lines for' % template in result['error'], result
+    assert not chrony_autokey['ok'] and 'ntp_common_auth is autokey: chrony.conf.j2' in chrony_autokey['error']
