@@ -98,8 +98,9 @@ def platform(variables):
     return variables
 
 
-def role_conf(role, auth, variables):
-    """The ntp_common_conf the role passes (its vars/main.yml __ntp_<role>_conf), and its password."""
+def role_conf(role, auth, variables, role_vars=None):
+    """The ntp_common_conf the role passes (its vars/main.yml __ntp_<role>_conf), and its password; ``role_vars``
+    are the user's settings of the role's public variables."""
     own = dict(load('ntp_' + role, 'defaults', 'main.yml'))
     own.update(load('ntp_' + role, 'vars', 'main.yml'))
     own.update({'ntp_%s_auth' % role: auth, 'ntp_%s_crypto_password' % role: 'Pw-Render-1'})
@@ -108,6 +109,7 @@ def role_conf(role, auth, variables):
     else:
         own['ntp_client_servers'] = ['srv1']
     own.update(trusted(STUBS.get((role, auth), {})))
+    own.update(trusted(role_vars or {}))
     context = dict(variables, **own)
     conf = expression('{{ __ntp_%s_conf }}' % role, context)
     password = expression('{{ %s }}' % ('__ntp_server_password' if role == 'server'
@@ -140,7 +142,7 @@ def run(job):
         return expression(job['expression'], variables)
     # a template for a role x scheme cell: the role's conf, with the scheme forced afterwards (an unknown one)
     platform(variables)
-    conf, password = role_conf(job['role'], job['conf_auth'], variables)
+    conf, password = role_conf(job['role'], job['conf_auth'], variables, job.get('role_vars'))
     variables.update(ntp_common_conf=conf, ntp_common_password=password, ntp_common_prefix='ntp_' + job['role'])
     variables['ntp_common_auth'] = job['auth']
     return render_template(expression('{{ __ntp_common_selected.template }}', variables), variables)

@@ -277,3 +277,12 @@ def test_no_support_prose_outside_the_table():
                     found.append('%s:%d: %s' % (relative, number, line.strip()))
     assert not found, 'platforms named outside vars/support.yml (say it there, or point to the README support matrix):\n' + \
         '\n'.join(found)
+
+
+def test_every_platform_with_chrony_has_its_release_data():
+    """A platform offering chrony has an entry in __ntp_common_chrony_releases: without one, platform.yml refuses the
+    host before any change (the record would lack its leap second line and fail at template time)."""
+    releases = yaml.safe_load(read('roles', 'ntp_common', 'vars', 'chrony.yml'))['__ntp_common_chrony_releases']
+    offering = sorted(key for key, row in PLATFORMS.items() if 'chrony' in (row.get('daemons') or {}))
+    assert offering and [key for key in offering if key not in releases] == [], (offering, sorted(releases))
+    assert "__ntp_common_release in __ntp_common_chrony_releases" in read('roles', 'ntp_common', 'tasks', 'platform.yml')

@@ -119,3 +119,26 @@ def test_a_scheme_without_lines_fails_the_render_naming_it():
     for result, template in ((ntpsec, 'ntp.conf.j2'), (ntp, 'ntp.conf.j2'), (chrony, 'chrony.conf.j2')):
         assert not result['ok'] and 'ntp_common_auth is rot13: %s has lines for' % template in result['error'], result
     assert not chrony_autokey['ok'] and 'ntp_common_auth is autokey: chrony.conf.j2' in chrony_autokey['error']
+
+
+UPSTREAMS = [{'host': 'nts.example.net', 'auth': 'nts', 'minpoll': 3, 'maxpoll': 4}]
+
+
+def test_servers_with_upstreams_turn_to_their_own_clock_in_bounded_time():
+    """Issue 25: with upstreams, chrony gets maxclockerror and a distance computed from their maxpoll (or the user's),
+    ntpsec the orphan wait and stratum 10; without upstreams, the orphan lines of old."""
+    chrony, chosen, ntpsec, alone = render([
+        dict(job('Debian_13', 'chrony', 'nts', 'server'), role_vars={'ntp_server_upstream_servers': UPSTREAMS}),
+        dict(job('Debian_13', 'chrony', 'nts', 'server'),
+             role_vars={'ntp_server_upstream_servers': UPSTREAMS, 'ntp_server_upstream_orphan_distance': 0.003}),
+        dict(job('Debian_12', 'ntpsec', 'nts', 'server'), role_vars={'ntp_server_upstream_servers': UPSTREAMS}),
+        job('Debian_13', 'chrony', 'nts', 'server')])
+    for result in (chrony, chosen, ntpsec, alone):
+        assert result['ok'], result
+    lines = chrony['value'].splitlines()
+    assert 'maxclockerror 15' in lines and 'local stratum 10 orphan distance 0.0505' in lines, chrony['value']
+    assert 'server nts.example.net iburst minpoll 3 maxpoll 4 nts' in lines
+    assert 'local stratum 10 orphan distance 0.003' in chosen['value'].splitlines(), chosen['value']
+    assert 'tos orphan 10 orphanwait 300' in ntpsec['value'].splitlines() and 'maxclockerror' not in ntpsec['value']
+    lines = alone['value'].splitlines()
+    assert 'local stratum 5 orphan' in lines and not [line for line in lines if line.startswith('maxclockerror')], lines
