@@ -34,7 +34,7 @@ options:
         or feed them to this filter again); V(lines) the daemon's source lines (C(server ...) or C(pool ...), no key
         value); V(keys) the symmetric keys as keys-file entries (C(id), C(type), C(value)); V(holdover) what chrony
         needs to fall back to its own clock at the orphan stratum once the upstreams are gone, a mapping of
-        C(clock_error) (C(maxclockerror), ppm) and C(distance) (seconds, for C(local ... distance)): twice the root
+        C(clock_error) (C(maxclockerror), ppm) and C(distance) (seconds, for C(local ... distance)) - twice the root
         dispersion chrony adds between two updates at the largest C(maxpoll) of the entries (chrony's default 10
         when unset), plus 0.05 s for the upstreams' own root distance.
     type: str

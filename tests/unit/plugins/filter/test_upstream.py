@@ -133,8 +133,8 @@ def test_holdover(entries, distance, expected):
 
 @pytest.mark.parametrize('distance', [0, 0.0001, 1.5, -1, 'soon', True, [0.1]])
 def test_holdover_distance_out_of_range_is_refused(distance):
-    with pytest.raises(AnsibleFilterError, match=r'ntp_server_upstream_orphan_distance must be a number of seconds '
-                                                  r'from 0\.001 to 1\.0, got .*leave it unset'):
+    message = r'ntp_server_upstream_orphan_distance must be a number of seconds from 0\.001 to 1\.0, got .*leave it unset'
+    with pytest.raises(AnsibleFilterError, match=message):
         ntp_upstreams([NTS], output='holdover', distance=distance)
 
 
