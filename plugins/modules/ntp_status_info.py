@@ -50,14 +50,16 @@ options:
     default: 5
   daemon:
     description:
-      - Which daemon to read.
-      - V(ntpd) reads classic ntpd or ntpsec's ntpd with C(ntpq), as before this option existed.
-      - V(chronyd) reads chronyd with C(chronyc).
+      - Which daemon to read, by the roles' names for the daemons (C(ntp_common_platform.daemon)).
+      - V(ntp) (classic ntpd) and V(ntpsec) read ntpd with C(ntpq), as before this option existed.
+      - V(chrony) reads chronyd with C(chronyc).
+      - V(ntpd) and V(chronyd) are the earlier names of the same two readers (0.3.0), still accepted.
       - V(auto) reads chronyd when a process named C(chronyd) runs on the target and none named C(ntpd), or when
         C(chronyc) is installed and C(ntpq) is not; else ntpd. For a remote O(host) the processes on the target
-        say nothing about it, so only the installed programs decide; set V(ntpd) or V(chronyd) there.
+        say nothing about it, so only the installed programs decide; name the daemon there.
+      - RV(daemon) names the reader, V(ntpd) or V(chronyd), whichever name chose it.
     type: str
-    choices: [auto, ntpd, chronyd]
+    choices: [auto, ntp, ntpsec, chrony, ntpd, chronyd]
     default: auto
     version_added: 0.3.0
 seealso:
@@ -645,11 +647,15 @@ def running_daemons(proc='/proc'):
     return set(comm for pid, comm, argv in _processes(proc, ('ntpd', 'chronyd')))
 
 
+# O(daemon)'s names (the roles' and the earlier process names) -> the reader (a key of READERS).
+READER_OF = {'ntp': 'ntpd', 'ntpsec': 'ntpd', 'ntpd': 'ntpd', 'chrony': 'chronyd', 'chronyd': 'chronyd'}
+
+
 def choose_daemon(module):
-    """O(daemon), with V(auto) resolved: chronyd when it runs here and ntpd does not, else chronyd when
-    chronyc is installed and ntpq is not, else ntpd (as before the option existed)."""
+    """The reader for O(daemon), with V(auto) resolved: chronyd when it runs here and ntpd does not, else chronyd
+    when chronyc is installed and ntpq is not, else ntpd (as before the option existed)."""
     if module.params['daemon'] != 'auto':
-        return module.params['daemon']
+        return READER_OF[module.params['daemon']]
     if module.params['host'] in LOCAL_HOSTS and running_daemons() == {'chronyd'}:
         return 'chronyd'
     if module.get_bin_path('ntpq') is None and module.get_bin_path('chronyc') is not None:
@@ -678,7 +684,7 @@ def main():
         argument_spec=dict(
             host=dict(type='str', default='localhost'),
             timeout=dict(type='int', default=5),
-            daemon=dict(type='str', default='auto', choices=['auto', 'ntpd', 'chronyd']),
+            daemon=dict(type='str', default='auto', choices=['auto', 'ntp', 'ntpsec', 'chrony', 'ntpd', 'chronyd']),
         ),
         supports_check_mode=True,
     )

@@ -431,3 +431,15 @@ def test_steppers_left_on_the_target(monkeypatch, tmp_path):
     monkeypatch.setattr(hostinfo, 'STEPPERS', (str(tmp_path / 'ntpsec-ntpdate'), str(tmp_path / 'ntpdate')))
     result, dummy = run(monkeypatch, captured('client1', [ASSID]))
     assert result['steppers'] == [str(tmp_path / 'ntpsec-ntpdate')]
+
+
+# O(daemon) by the roles' names and the earlier ones: (option, reader) - never a guess from processes or programs
+@pytest.mark.parametrize('daemon, expected', [
+    ('ntp', 'ntpd'), ('ntpsec', 'ntpd'), ('ntpd', 'ntpd'), ('chrony', 'chronyd'), ('chronyd', 'chronyd'),
+])
+def test_daemon_names(monkeypatch, chrony_host, daemon, expected):
+    answers = dict(captured('client1', [ASSID]), **chrony_captured('deb12_client'))
+    fake = FakeChronyc(answers) if expected == 'chronyd' else FakeNtpq(answers)
+    monkeypatch.setattr(AnsibleModule, 'run_command', fake)
+    result = run_module(ntp_status_info, {'daemon': daemon})
+    assert result['daemon'] == expected and fake.argvs[0][0] == (CHRONYC if expected == 'chronyd' else NTPQ)
