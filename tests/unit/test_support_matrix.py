@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import ast
 import glob
-import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-import ansible_collections
+from ansible_collections.timesec.ntp.tests.unit.utils import render_roles as render
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RENDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'role_render.py')
 
 
 def read(*parts):
@@ -41,15 +37,6 @@ def cells():
         for daemon, schemes in row['daemons'].items():
             for scheme, cell in schemes.items():
                 yield key, daemon, scheme, cell
-
-
-def render(jobs):
-    """Run tests/unit/role_render.py (Ansible's Templar on the roles' own files) in its own process."""
-    parent = os.path.dirname(list(ansible_collections.__path__)[0])
-    run = subprocess.run([sys.executable, RENDER, parent], input=json.dumps(jobs), capture_output=True, text=True,
-                         check=False)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(run.stdout)
 
 
 def facts(key):

@@ -13,19 +13,15 @@ clients' key IDs), so a change to a role's vars or to a template shows here."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 import yaml
 
-import ansible_collections
+from ansible_collections.timesec.ntp.tests.unit.utils import render_roles as render
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RENDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'role_render.py')
 with open(os.path.join(ROOT, 'roles', 'ntp_common', 'vars', 'support.yml')) as _handle:
     SUPPORT = yaml.safe_load(_handle)['__ntp_common_support']
 
@@ -54,14 +50,6 @@ WORDS = {
 }
 HEADERS = {'autokey': '# Autokey (IFF) configuration', 'nts': '# NTS configuration',
            'symmetric': '# Symmetric-key configuration'}
-
-
-def render(jobs):
-    parent = os.path.dirname(list(ansible_collections.__path__)[0])
-    run = subprocess.run([sys.executable, RENDER, parent], input=json.dumps(jobs), capture_output=True, text=True,
-                         check=False)
-    assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(run.stdout)
 
 
 def job(key, daemon, scheme, role, conf_scheme=None):

@@ -13,6 +13,8 @@ import json
 import os
 import pwd
 import shutil
+import subprocess
+import sys
 
 import yaml
 
@@ -202,3 +204,15 @@ def plugin_options(documentation):
         options.update(yaml.safe_load(module.ModuleDocFragment.DOCUMENTATION)['options'])
     options.update(doc['options'])
     return options
+
+
+def render_roles(jobs):
+    """Run tests/unit/role_render.py (Ansible's Templar on the roles' own files) on ``jobs`` in its own process, so
+    that Ansible's collection loader stays out of pytest; its results, one per job."""
+    import ansible_collections
+    parent = os.path.dirname(list(ansible_collections.__path__)[0])
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'role_render.py')
+    run = subprocess.run([sys.executable, script, parent], input=json.dumps(jobs), capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout)
