@@ -41,10 +41,13 @@ options:
     description: The mode it must have, in octal (V(0640)); omitted, any.
     type: str
   kind:
-    description: What it must be.
+    description: What it must be (a V(link) is judged by its O(target) alone).
     type: str
-    choices: [file, directory]
+    choices: [file, directory, link]
     default: file
+  target:
+    description: For O(kind=link), what the link must point to (as C(readlink) prints it); omitted, anything.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -71,16 +74,16 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.timesec.ntp.plugins.module_utils import hostinfo
 
 
-def ntp_file_matches(stats, path, content=None, owner=None, group=None, mode=None, kind='file'):
+def ntp_file_matches(stats, path, content=None, owner=None, group=None, mode=None, kind='file', target=None):
     if not isinstance(stats, dict):
         raise AnsibleFilterError('ntp_file_matches expects the stat mapping of timesec.ntp.ntp_host_info')
-    if kind not in ('file', 'directory'):
-        raise AnsibleFilterError('ntp_file_matches: kind must be file or directory, not %r' % (kind,))
+    if kind not in ('file', 'directory', 'link'):
+        raise AnsibleFilterError('ntp_file_matches: kind must be file, directory or link, not %r' % (kind,))
     try:
         return hostinfo.file_matches(stats, str(path), content=None if content is None else str(content),
-                                     owner=owner, group=group, mode=mode, kind=kind)
+                                     owner=owner, group=group, mode=mode, kind=kind, target=target)
     except ValueError as exc:
-        raise AnsibleFilterError('ntp_file_matches: mode %r is not octal (%s)' % (mode, exc))
+        raise AnsibleFilterError('ntp_file_matches: mode %r is not octal (%s)' % (mode, exc)) from None
 
 
 class FilterModule:

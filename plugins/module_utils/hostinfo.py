@@ -89,7 +89,8 @@ def _name(lookup, number):
 def file_stat(path, limit=READ_LIMIT):
     """What the roles compare before they write ``path`` (without following a link): its type (V(file),
     V(directory), V(link) or V(other)), owner, group, mode (C(0640)) and, for a regular file up to ``limit``
-    bytes, the SHA-1 of its content (the checksum Ansible's template and copy modules compare), else None."""
+    bytes, the SHA-1 of its content (the checksum Ansible's template and copy modules compare), else None; the
+    target of a link."""
     try:
         info = os.lstat(path)
     except OSError:
@@ -103,19 +104,28 @@ def file_stat(path, limit=READ_LIMIT):
                 checksum = hashlib.sha1(handle.read()).hexdigest()
         except OSError:
             checksum = None
+    target = None
+    if kind == 'link':
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = None
     return {'type': kind, 'owner': _name(pwd.getpwuid, info.st_uid), 'group': _name(grp.getgrgid, info.st_gid),
             'uid': info.st_uid, 'gid': info.st_gid, 'mode': '%04o' % stat_module.S_IMODE(info.st_mode),
-            'checksum': checksum, 'realpath': os.path.realpath(path)}
+            'checksum': checksum, 'realpath': os.path.realpath(path), 'target': target}
 
 
-def file_matches(stats, path, content=None, owner=None, group=None, mode=None, kind='file'):
+def file_matches(stats, path, content=None, owner=None, group=None, mode=None, kind='file', target=None):
     """Whether ``stats`` (ntp_host_info's RV(stat), read before this run changed anything) shows ``path`` as
-    ``kind`` with that owner, group and mode and, for a file with ``content`` given, that content (its SHA-1):
+    ``kind`` with that owner, group and mode and, for a file with ``content`` given, that content (its SHA-1), or
+    as a symbolic link to ``target`` (``kind`` V(link); owner and mode do not count):
     a write of it would change nothing, so the roles skip the task and its round trips. Anything unknown is
     a mismatch (the task runs)."""
     found = (stats or {}).get(path)
     if not found or found.get('type') != kind:
         return False
+    if kind == 'link':
+        return target is None or found.get('target') == target
     wanted = {'owner': owner, 'group': group, 'mode': None if mode is None else '%04o' % int(str(mode), 8)}
     if any(value is not None and found.get(key) != value for key, value in wanted.items()):
         return False

@@ -174,9 +174,10 @@ service:
       version_added: 0.4.0
 stat:
   description:
-    - For each entry of RV(files) and each existing path of O(stat), without following links - V(type) (V(file),
-      V(directory), V(link) or V(other)), V(owner), V(group), V(mode) (four octal digits) and V(checksum) (the
-      SHA-1 of a regular file's content, V(null) for anything else).
+    - For each entry of RV(files), each file of RV(keysdirs) and each existing path of O(stat), without following links - V(type) (V(file),
+      V(directory), V(link) or V(other)), V(owner), V(group), V(uid), V(gid), V(mode) (four octal digits),
+      V(checksum) (the SHA-1 of a regular file's content, V(null) for anything else), V(realpath) and V(target)
+      (what a link points to, else V(null)).
     - The filter timesec.ntp.ntp_file_matches compares it with what a task would write.
   returned: always
   type: dict
@@ -296,7 +297,7 @@ def main():
     steppers = {'paths': hostinfo.expand(hostinfo.STEPPERS),
                 'packages': [name for name in hostinfo.STEPPER_PACKAGES if hostinfo.on_disk(states[name])]}
     stats = {}
-    for path in files + p['stat']:
+    for path in files + p['stat'] + [name for found in keysdirs.values() for name in found['files']]:
         found = hostinfo.file_stat(path)
         if found is not None:
             stats[path] = found

@@ -1,18 +1,18 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The release of galaxy.yml's version in changelogs/changelog.yaml: once released (0.3.0 was, on 2026-12-07)
-the checkout's own entry; before that, the entry antsibull-changelog makes in a scratch copy of the checkout (a dry
-run: the checkout's changelogs/ stay as they are).
+"""The release of galaxy.yml's version in changelogs/changelog.yaml: once released the checkout's own entry;
+before that, the entry antsibull-changelog makes in a scratch copy of the checkout (a dry run: the checkout's
+changelogs/ stay as they are). galaxy.yml holds the next release's version (0.4.0) from the day after a release
+(0.3.0 was released on 2026-12-07).
 
-- version_added is consistent: 0.1.0 for what 0.1.0 released (changelogs/changelog.yaml), galaxy.yml's
-  version for everything else; nothing says 0.2.0 (never released).
+- version_added is consistent: a plugin says the first release that lists it in changelogs/changelog.yaml (0.1.0,
+  0.3.0), and galaxy.yml's version when no release lists it yet; nothing says 0.2.0 (never released).
 - ``antsibull-changelog release --version <galaxy.yml version>`` lists every new module, plugin (lookup,
   filter, test) and playbook under New Modules/Plugins/Playbooks, and its change entries name every role
   option that is new since 0.1.0 (``version_added`` in the roles' meta/argument_specs.yml).
 
-Releasing: ``antsibull-changelog release --version <version>`` in the checkout (docs/tooling.md, "Releasing").
-For the release after 0.3.0 (a new galaxy.yml version), the checks below that expect VERSION of every option
-and plugin not in 0.1.0 must learn the released versions first.
+Releasing: ``antsibull-changelog release --version <version>`` in the checkout (docs/tooling.md, "Releasing"),
+then galaxy.yml's version goes to the next one.
 """
 
 from __future__ import annotations
@@ -75,15 +75,23 @@ def new_role_options():
     return new, old
 
 
+def first_release(key):
+    """The first released version that lists a (type, name), else galaxy.yml's version (the next release)."""
+    for version in sorted(RELEASED, key=lambda v: tuple(int(part) for part in v.split('.'))):
+        if key in released_in(version):
+            return version
+    return VERSION
+
+
 def test_released_versions():
-    """0.1.0, and galaxy.yml's version once it is released (0.2.0 never was)."""
-    assert sorted(RELEASED) in (['0.1.0'], ['0.1.0', VERSION]), sorted(RELEASED)
+    """0.1.0 and 0.3.0 (0.2.0 never was), and galaxy.yml's version once it is released."""
+    assert sorted(RELEASED) in (['0.1.0', '0.3.0'], ['0.1.0', '0.3.0', VERSION]), sorted(RELEASED)
 
 
 def test_version_added_is_consistent():
     versions = plugin_versions()
     for key, version in sorted(versions.items()):
-        expected = '0.1.0' if key in released_in('0.1.0') else VERSION
+        expected = first_release(key)
         assert version == expected, '%s %s: version_added %s, expected %s' % (key[0], key[1], version, expected)
     for path in sorted((REPO / 'plugins').rglob('*.py')):
         assert 'version_added: 0.2.0' not in path.read_text(), '%s names 0.2.0, which was never released' % path

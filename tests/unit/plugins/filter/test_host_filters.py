@@ -39,6 +39,6 @@ def test_file_matches():
     assert file_matches.FilterModule().filters()['ntp_file_matches'] is file_matches.ntp_file_matches
     assert file_matches.ntp_file_matches(STAT, '/etc/ntp.conf', owner='root', group='ntp', mode='0640')
     assert not file_matches.ntp_file_matches(STAT, '/etc/ntp.conf', content='x')
-    for args, kwargs in (((None, '/f'), {}), ((STAT, '/etc/d'), {'kind': 'link'}), ((STAT, '/etc/ntp.conf'), {'mode': 'rw'})):
+    for args, kwargs in (((None, '/f'), {}), ((STAT, '/etc/d'), {'kind': 'socket'}), ((STAT, '/etc/ntp.conf'), {'mode': 'rw'})):
         with pytest.raises(AnsibleFilterError):
             file_matches.ntp_file_matches(*args, **kwargs)

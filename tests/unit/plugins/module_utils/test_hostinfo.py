@@ -203,13 +203,16 @@ def test_file_stat(tmp_path):
     assert hostinfo.file_stat(str(tmp_path))['type'] == 'directory'
     assert hostinfo.file_stat(str(tmp_path))['checksum'] is None
     assert hostinfo.file_stat(str(tmp_path / 'link'))['type'] == 'link'  # not followed
+    assert hostinfo.file_stat(str(tmp_path / 'link'))['target'] == str(conf)
     assert hostinfo.file_stat(str(tmp_path / 'missing')) is None
     assert hostinfo.file_stat(str(conf), limit=4)['checksum'] is None  # too large to hash: never "the same"
 
 
 STAT = {'/etc/ntp.conf': {'type': 'file', 'owner': 'root', 'group': 'ntp', 'mode': '0640',
                           'checksum': '8f7c5d0b1b0e4a8b7f3f3b0d5b0b6d6c3e7a1f2a'},
-        '/etc/d': {'type': 'directory', 'owner': 'root', 'group': 'root', 'mode': '0755', 'checksum': None}}
+        '/etc/d': {'type': 'directory', 'owner': 'root', 'group': 'root', 'mode': '0755', 'checksum': None},
+        '/etc/ntp/ntpkey_iffpar_g': {'type': 'link', 'owner': 'root', 'group': 'root', 'mode': '0777', 'checksum': None,
+                                     'target': 'ntpkey_iffpar_g.3900000000'}}
 
 
 @pytest.mark.parametrize('kwargs, expected', [
@@ -225,6 +228,10 @@ STAT = {'/etc/ntp.conf': {'type': 'file', 'owner': 'root', 'group': 'ntp', 'mode
     ({'path': '/etc/d', 'kind': 'directory'}, True),
     ({'path': '/etc/d'}, False),
     ({'path': '/etc/missing', 'kind': 'directory'}, False),
+    ({'path': '/etc/ntp/ntpkey_iffpar_g', 'kind': 'link', 'target': 'ntpkey_iffpar_g.3900000000'}, True),
+    ({'path': '/etc/ntp/ntpkey_iffpar_g', 'kind': 'link', 'target': 'ntpkey_iffpar_g.3900000001'}, False),
+    ({'path': '/etc/ntp/ntpkey_iffpar_g', 'kind': 'link'}, True),
+    ({'path': '/etc/ntp/ntpkey_iffpar_g', 'kind': 'file'}, False),
 ])
 def test_file_matches(kwargs, expected):
     assert hostinfo.file_matches(STAT, **kwargs) is expected

@@ -77,8 +77,8 @@ def test_a_host_that_ran_the_roles(host, tmp_path):
     assert result['keysdirs'] == {str(conf): {'path': str(keysdir), 'files': [str(keysdir / 'ntpkey_host_cli')]}}
     assert result['service']['active'] and result['service']['pid'] == 812
     assert result['service']['stale'] == [str(keys)] and result['service']['enabled'] is True
-    # every file found and every existing O(stat) path, links not followed; the content's SHA-1 for files
-    assert sorted(result['stat']) == sorted(paths[:4] + [str(keysdir)])
+    # every file found, the key files of the keys directory and every existing O(stat) path, links not followed
+    assert sorted(result['stat']) == sorted(paths[:4] + [str(keysdir), str(keysdir / 'ntpkey_host_cli')])
     assert result['stat'][str(keys)]['checksum'] == hashlib.sha1(b'1 SHA1 00\n').hexdigest()
     assert result['stat'][str(keysdir)]['type'] == 'directory'
     assert result['stat'][str(tmp_path / 'chrony.service')] == dict(result['stat'][str(tmp_path / 'chrony.service')],
