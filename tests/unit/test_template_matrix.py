@@ -168,3 +168,24 @@ def test_servers_with_upstreams_turn_to_their_own_clock_in_bounded_time():
     assert 'tos orphan 10 orphanwait 300' in ntpsec['value'].splitlines() and 'maxclockerror' not in ntpsec['value']
     lines = alone['value'].splitlines()
     assert 'local stratum 5 orphan' in lines and not [line for line in lines if line.startswith('maxclockerror')], lines
+
+
+def test_apparmor_rules_cover_the_paths_the_profile_does_not_allow():
+    """tasks/apparmor.yml as it is: ntp_common_apparmor_paths (Autokey's keys directory) become read rules in the
+    profile's local include, except under the directory the profile allows (/etc/ntp/); no paths - the block goes."""
+    with open(os.path.join(ROOT, 'roles', 'ntp_common', 'tasks', 'apparmor.yml')) as handle:
+        task = yaml.safe_load(handle)[0]
+    module = task['ansible.builtin.blockinfile']
+    expression = '{{ [__block, __state] }}'
+    cases = {'elsewhere': ['/etc/timesec-ntp/keys'], 'allowed': ['/etc/ntp'], 'none': []}
+    jobs = [{'kind': 'expression', 'expression': expression, 'auth': 'autokey', 'daemon': 'ntp',
+             'facts': {'distribution': 'Debian', 'distribution_major_version': '11'},
+             'vars': dict(task['vars'], ntp_common_apparmor_paths=paths, __block=module['block'], __state=module['state'])}
+            for paths in cases.values()]
+    results = dict(zip(cases, render(jobs)))
+    for result in results.values():
+        assert result['ok'], result
+    assert results['elsewhere']['value'] == ['/etc/timesec-ntp/keys/ r,\n/etc/timesec-ntp/keys/** r,\n', 'present']
+    for case in ('allowed', 'none'):
+        block, state = results[case]['value']
+        assert not block and state == 'absent', (case, results[case])
