@@ -140,11 +140,10 @@ def run(job):
         if 'auths' in job:  # one platform fact, the expression for each of these schemes
             return {auth: expression(job['expression'], dict(variables, ntp_common_auth=auth)) for auth in job['auths']}
         return expression(job['expression'], variables)
-    # a template for a role x scheme cell: the role's conf, with the scheme forced afterwards (an unknown one)
+    # a template for a role x daemon x scheme cell: the role's conf for the scheme (a refused cell too)
     platform(variables)
-    conf, password = role_conf(job['role'], job['conf_auth'], variables, job.get('role_vars'))
+    conf, password = role_conf(job['role'], job['auth'], variables, job.get('role_vars'))
     variables.update(ntp_common_conf=conf, ntp_common_password=password, ntp_common_prefix='ntp_' + job['role'])
-    variables['ntp_common_auth'] = job['auth']
     return render_template(expression('{{ __ntp_common_selected.template }}', variables), variables)
 
 

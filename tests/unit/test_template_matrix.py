@@ -2,9 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Both configuration templates (roles/ntp_common/templates/ntp.conf.j2, chrony.conf.j2) rendered for every
 platform x daemon x scheme cell of the support matrix (vars/support.yml), as the server role and as the client
-role (issue 28, item 3): each scheme's own lines are there and no other scheme's. A scheme the template has no
-lines for (autokey on chrony, a name no role knows) fails the render, naming it; the preflight refuses those
-cells before any template runs (tests/unit/test_support_matrix.py).
+role (issue 28, item 3): each scheme's own lines are there and no other scheme's. The templates know no scheme: the
+roles hand them the scheme's title, lines per daemon and whether the keys file is named (ntp_common_conf.scheme). A
+daemon without lines for the scheme (autokey on chrony or ntpsec, nts on classic ntp) fails the render, naming
+both; the preflight refuses those cells before any template runs (tests/unit/test_support_matrix.py).
 
 The context is Ansible's Templar on the roles' own files (tests/unit/role_render.py): ntp_common's vars and
 platform fact, and ntp_common_conf templated from the calling role's defaults and vars/main.yml. Only what a
@@ -52,9 +53,9 @@ HEADERS = {'autokey': '# Autokey (IFF) configuration', 'nts': '# NTS configurati
            'symmetric': '# Symmetric-key configuration'}
 
 
-def job(key, daemon, scheme, role, conf_scheme=None):
+def job(key, daemon, scheme, role):
     distribution, major = key.split('_')
-    return {'kind': 'template', 'role': role, 'auth': scheme, 'conf_auth': conf_scheme or scheme, 'daemon': daemon,
+    return {'kind': 'template', 'role': role, 'auth': scheme, 'daemon': daemon,
             'facts': {'distribution': distribution, 'distribution_major_version': major, 'os_family': 'Debian'}}
 
 
@@ -96,17 +97,54 @@ def test_cell_has_its_scheme_lines_and_no_others(rendered, cell):
     assert '{{' not in text and '{%' not in text
 
 
-def test_a_scheme_without_lines_fails_the_render_naming_it():
-    """Before (issue 28): an unknown scheme rendered silently as an "NTS configuration" (ntp.conf.j2's and
-    chrony.conf.j2's else branches), and autokey rendered a chrony.conf with Autokey server options."""
-    jobs = [job('Debian_12', 'ntpsec', 'rot13', 'server', conf_scheme='nts'),
-            job('Debian_11', 'ntp', 'rot13', 'client', conf_scheme='autokey'),
-            job('Debian_13', 'chrony', 'rot13', 'server', conf_scheme='nts'),
-            job('Debian_13', 'chrony', 'autokey', 'client', conf_scheme='autokey')]
-    ntpsec, ntp, chrony, chrony_autokey = render(jobs)
-    for result, template in ((ntpsec, 'ntp.conf.j2'), (ntp, 'ntp.conf.j2'), (chrony, 'chrony.conf.j2')):
-        assert not result['ok'] and 'ntp_common_auth is rot13: %s has lines for' % template in result['error'], result
-    assert not chrony_autokey['ok'] and 'ntp_common_auth is autokey: chrony.conf.j2' in chrony_autokey['error']
+# Every cell the support matrix refuses: a daemon of the table without the scheme, on a release that offers the daemon.
+REFUSED = sorted({(next(key for key, row in SUPPORT['platforms'].items() if '_' in key and daemon in row['daemons']),
+                   daemon, scheme, role)
+                  for daemon, info in SUPPORT['daemons'].items() for scheme in SUPPORT['schemes']
+                  if scheme not in info['schemes'] for role in ('server', 'client')})
+TITLES = {'autokey': 'Autokey (IFF)', 'nts': 'NTS', 'symmetric': 'Symmetric-key'}
+
+
+def test_every_refused_cell_fails_the_render_naming_the_daemon_and_the_scheme():
+    """The roles hand the scheme's lines per daemon (ntp_common_conf.scheme.lines); a daemon without an entry fails
+    the render, naming both (the preflight refuses those cells before any template runs: test_support_matrix.py).
+    Before (issue 28): an unknown scheme rendered silently as an "NTS configuration" (the templates' else branches),
+    and autokey rendered a chrony.conf with Autokey server options."""
+    assert {(daemon, scheme) for _key, daemon, scheme, _role in REFUSED} >= {('chrony', 'autokey'), ('ntpsec', 'autokey')}
+    for cell, result in zip(REFUSED, render([job(*cell) for cell in REFUSED])):
+        _key, daemon, scheme, _role = cell
+        assert not result['ok'], '%s rendered:\n%s' % (cell, result.get('value'))
+        assert ('ntp_common_conf.scheme.lines has no entry %s: the %s scheme has no %s lines'
+                % (daemon, TITLES[scheme], daemon)) in result['error'], (cell, result)
+
+
+def test_a_scheme_no_role_knows_fails_naming_it():
+    # the client's servers as its lookups found them (ansible-core 2.16 templates the whole dict on first use)
+    found = {'__ntp_client_found': [{'name': 'srv1', 'address': '10.0.0.1', 'present': True, 'key_id': 7}]}
+    jobs = [job('Debian_12', 'ntpsec', 'rot13', 'server'), dict(job('Debian_12', 'ntpsec', 'rot13', 'client'), role_vars=found)]
+    for result in render(jobs):
+        assert not result['ok'] and 'rot13' in result['error'], result
+
+
+SCHEME_BRANCH = re.compile(r'ntp_common_auth\s*(?:==|!=|\bin\b|\bnot\s+in\b)|\bauth\s*(?:==|!=)')
+
+
+def test_ntp_common_has_no_scheme_branch():
+    """Issue 28 item 3: the callers hand ntp_common what their scheme needs (ntp_common_conf_secret, ntp_common_keysdir,
+    ntp_common_apparmor_paths, ntp_common_conf.scheme); ntp_common's tasks and templates never test the scheme's name.
+    The one exception is the refusal of a scheme the daemon lacks (preflight.yml)."""
+    found = []
+    for sub in ('tasks', 'templates'):
+        folder = os.path.join(ROOT, 'roles', 'ntp_common', sub)
+        for name in sorted(os.listdir(folder)):
+            with open(os.path.join(folder, name)) as handle:
+                for number, line in enumerate(handle, 1):
+                    if SCHEME_BRANCH.search(line) and 'ntp_common_auth in ntp_common_platform.schemes' not in line:
+                        found.append('%s/%s:%d: %s' % (sub, name, number, line.strip()))
+            if sub == 'templates':
+                with open(os.path.join(folder, name)) as handle:
+                    assert '{% else %}' not in handle.read() or name not in ('ntp.conf.j2', 'chrony.conf.j2'), name
+    assert not found, found
 
 
 UPSTREAMS = [{'host': 'nts.example.net', 'auth': 'nts', 'minpoll': 3, 'maxpoll': 4}]
@@ -130,3 +168,24 @@ def test_servers_with_upstreams_turn_to_their_own_clock_in_bounded_time():
     assert 'tos orphan 10 orphanwait 300' in ntpsec['value'].splitlines() and 'maxclockerror' not in ntpsec['value']
     lines = alone['value'].splitlines()
     assert 'local stratum 5 orphan' in lines and not [line for line in lines if line.startswith('maxclockerror')], lines
+
+
+def test_apparmor_rules_cover_the_paths_the_profile_does_not_allow():
+    """tasks/apparmor.yml as it is: ntp_common_apparmor_paths (Autokey's keys directory) become read rules in the
+    profile's local include, except under the directory the profile allows (/etc/ntp/); no paths - the block goes."""
+    with open(os.path.join(ROOT, 'roles', 'ntp_common', 'tasks', 'apparmor.yml')) as handle:
+        task = yaml.safe_load(handle)[0]
+    module = task['ansible.builtin.blockinfile']
+    expression = '{{ [__block, __state] }}'
+    cases = {'elsewhere': ['/etc/timesec-ntp/keys'], 'allowed': ['/etc/ntp'], 'none': []}
+    jobs = [{'kind': 'expression', 'expression': expression, 'auth': 'autokey', 'daemon': 'ntp',
+             'facts': {'distribution': 'Debian', 'distribution_major_version': '11'},
+             'vars': dict(task['vars'], ntp_common_apparmor_paths=paths, __block=module['block'], __state=module['state'])}
+            for paths in cases.values()]
+    results = dict(zip(cases, render(jobs)))
+    for result in results.values():
+        assert result['ok'], result
+    assert results['elsewhere']['value'] == ['/etc/timesec-ntp/keys/ r,\n/etc/timesec-ntp/keys/** r,\n', 'present']
+    for case in ('allowed', 'none'):
+        block, state = results[case]['value']
+        assert not block and state == 'absent', (case, results[case])
