@@ -170,6 +170,9 @@ CASES = [
     # Issue 26: dangerous directories (shared ones, "..", an existing one the role would have to re-own), a password
     # longer than ntpd takes, unknown symmetric key names.
     Case('client-keysdir-shared', CLIENT, {'ntp_client_keysdir': '/etc'}, ['ntp_client_keysdir is /etc, ' + SHARED]),
+    # Autokey keeps a keys directory: an empty one is refused before any change, not by ntpd's check later
+    Case('client-keysdir-empty', CLIENT, {'ntp_client_keysdir': ''},
+         ['ntp_client_keysdir is empty or not a string: give the absolute path of a directory of its own']),
     Case('server-keysdir-dotdot', SERVER, {'ntp_server_keysdir': '/etc/ntp/../..'},
          ['ntp_server_keysdir has a "." or ".." segment', 'write the directory without them']),
     Case('server-keysdir-existing-open', SERVER, {'ntp_server_keysdir': OPEN_KEYSDIR},
