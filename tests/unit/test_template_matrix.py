@@ -44,12 +44,15 @@ CHRONY_LINES = {
     'symmetric': {'server': [r'keyfile {keys_file}'],
                   'client': [r'keyfile {keys_file}', r'server 10\.0\.0\.1 iburst key 7 .*']},
 }
-CHRONY_RECORD = yaml.safe_load(open(os.path.join(ROOT, 'roles', 'ntp_common', 'vars', 'chrony.yml')))
+with open(os.path.join(ROOT, 'roles', 'ntp_common', 'vars', 'chrony.yml')) as _handle:
+    CHRONY_RECORD = yaml.safe_load(_handle)
 
 
 def chrony_paths(key):
     record = dict(CHRONY_RECORD['__ntp_common_chrony'], **CHRONY_RECORD['__ntp_common_chrony_releases'][key])
     return {name: re.escape(record[name]) for name in ('nts_key', 'nts_cert', 'keys_file')}
+
+
 # Words of each scheme that no other scheme's file may hold (the first word of a line, or a server line option).
 WORDS = {
     'autokey': [r'^crypto\b', r'^keysdir\b', r'\bautokey\b'],
