@@ -53,6 +53,21 @@ def dpkg_states(output, packages):
     return states
 
 
+# rpm's query of installed packages, in dpkg's vocabulary: C(ii) for an installed package. rpm keeps no state for a
+# removed package (its changed configuration files stay behind as *.rpmsave, outside the package database).
+RPM_QUERYFORMAT = 'ii %{NAME}\\n'
+
+
+def rpm_states(output, packages):
+    """{package: 'ii' when rpm has it installed, else ''}, from ``rpm -q --queryformat 'ii %{NAME}\\n' <packages>``
+    (which prints "package <name> is not installed" for the others)."""
+    states = dict.fromkeys(packages, '')
+    for line in output.splitlines():
+        if line.startswith('ii ') and line[3:] in states:
+            states[line[3:]] = 'ii'
+    return states
+
+
 def on_disk(state):
     """Whether a package in dpkg ``state`` still has files on the host (installed, or removed with its
     configuration files left, or half done): dpkg's second letter is not C(n) (not installed)."""

@@ -14,7 +14,7 @@ description:
     change a host - which packages are installed, which files the roles wrote before, whether the daemon runs
     older files than those on disk, and which hooks could step the clock from unauthenticated NTP.
   - B(Packages) - dpkg's state of each of O(packages) and of the packages that step the clock from plain NTP
-    (C(ntpdate), C(ntpsec-ntpdate)).
+    (C(ntpdate), C(ntpsec-ntpdate)); on a host without dpkg, rpm's (C(ii) for an installed package).
   - B(Files) - which of O(paths) exist; which of them the roles wrote (the file holds C(written by timesec.ntp),
     the line the roles put at the top of every configuration and keys file, or their AppArmor block's marker);
     the C(keysdir) an ntp.conf of theirs names, and the C(ntpkey_*) files in it; which are units masked by a
@@ -30,7 +30,7 @@ description:
 author:
   - timesec.ntp contributors (@timesec)
 requirements:
-  - dpkg (C(dpkg-query)) and systemd (C(systemctl)) on the target; without them no package counts as
+  - dpkg (C(dpkg-query)) or rpm, and systemd (C(systemctl)) on the target; without them no package counts as
     installed and no service as running.
   - Python 3.9 or newer on the target.
 extends_documentation_fragment:
@@ -38,7 +38,7 @@ extends_documentation_fragment:
   - timesec.ntp.attributes.info
 options:
   packages:
-    description: Packages to report the dpkg state of.
+    description: Packages to report the dpkg (or rpm) state of.
     type: list
     elements: str
     default: []
@@ -113,7 +113,8 @@ EXAMPLES = r"""
 RETURN = r"""
 packages:
   description: dpkg's state of each package (C(ii) installed, C(rc) removed with its configuration files left, ...);
-    an empty string when dpkg does not know it. The stepper packages are included.
+    an empty string when dpkg does not know it. On a host with rpm instead, C(ii) or an empty string (rpm keeps no
+    state for a removed package). The stepper packages are included.
   returned: always
   type: dict
   sample: {"ntp": "rc", "chrony": "ii", "ntpdate": ""}
@@ -236,6 +237,13 @@ SHOW = ['-p', 'ActiveState', '-p', 'MainPID', '-p', 'ExecMainStartTimestampMonot
 
 def packages(module, names):
     dpkg_query = module.get_bin_path('dpkg-query')
+    if not dpkg_query and names:
+        rpm = module.get_bin_path('rpm')
+        if rpm:
+            # rc: the number of packages rpm does not have; it prints the others all the same
+            dummy, out, dummy = module.run_command([rpm, '-q', '--queryformat', hostinfo.RPM_QUERYFORMAT] + names,
+                                                   environ_update=C_LOCALE)
+            return hostinfo.rpm_states(out, names)
     if not dpkg_query or not names:
         return dict.fromkeys(names, '')
     # rc 1: a package dpkg has never heard of; the others are printed all the same

@@ -24,7 +24,8 @@ BLOCKS = {release: yaml.safe_load(body) for release, body in BLOCK_RE.findall(re
 
 
 def test_every_release_is_documented():
-    assert sorted(BLOCKS) == sorted(VARS['__ntp_common_chrony_releases']) == ['Debian_11', 'Debian_12', 'Debian_13']
+    assert sorted(BLOCKS) == sorted(VARS['__ntp_common_chrony_releases']) == [
+        'Debian_11', 'Debian_12', 'Debian_13', 'RedHat_10', 'RedHat_9', 'Ubuntu_22', 'Ubuntu_24']
 
 
 @pytest.mark.parametrize('release', sorted(VARS['__ntp_common_chrony_releases']))

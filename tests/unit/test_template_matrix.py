@@ -37,12 +37,23 @@ NTP_LINES = {
     'symmetric': {'server': [r'keys /\S+', r'trustedkey 3 4'],
                   'client': [r'keys /\S+', r'trustedkey 7', r'server 10\.0\.0\.1 iburst key 7 .*']},
 }
+# {nts_key}, {nts_cert}, {keys_file}: the platform's paths (Debian's /etc/chrony/..., RHEL's /etc/pki/tls/... and
+# /etc/chrony.keys), filled in per cell from ntp_common_platform.
 CHRONY_LINES = {
-    'nts': {'server': [r'ntsserverkey /etc/chrony/nts-key\.pem', r'ntsservercert /etc/chrony/nts-cert\.pem'],
+    'nts': {'server': [r'ntsserverkey {nts_key}', r'ntsservercert {nts_cert}'],
             'client': [r'ntstrustedcerts /\S+', r'server 10\.0\.0\.1 iburst .* nts']},
-    'symmetric': {'server': [r'keyfile /etc/chrony/chrony\.keys'],
-                  'client': [r'keyfile /etc/chrony/chrony\.keys', r'server 10\.0\.0\.1 iburst key 7 .*']},
+    'symmetric': {'server': [r'keyfile {keys_file}'],
+                  'client': [r'keyfile {keys_file}', r'server 10\.0\.0\.1 iburst key 7 .*']},
 }
+with open(os.path.join(ROOT, 'roles', 'ntp_common', 'vars', 'chrony.yml')) as _handle:
+    CHRONY_RECORD = yaml.safe_load(_handle)
+
+
+def chrony_paths(key):
+    record = dict(CHRONY_RECORD['__ntp_common_chrony'], **CHRONY_RECORD['__ntp_common_chrony_releases'][key])
+    return {name: re.escape(record[name]) for name in ('nts_key', 'nts_cert', 'keys_file')}
+
+
 # Words of each scheme that no other scheme's file may hold (the first word of a line, or a server line option).
 WORDS = {
     'autokey': [r'^crypto\b', r'^keysdir\b', r'\bautokey\b'],
@@ -56,7 +67,8 @@ HEADERS = {'autokey': '# Autokey (IFF) configuration', 'nts': '# NTS configurati
 def job(key, daemon, scheme, role):
     distribution, major = key.split('_')
     return {'kind': 'template', 'role': role, 'auth': scheme, 'daemon': daemon,
-            'facts': {'distribution': distribution, 'distribution_major_version': major, 'os_family': 'Debian'}}
+            'facts': {'distribution': distribution, 'distribution_major_version': major,
+                      'os_family': 'RedHat' if distribution == 'RedHat' else 'Debian'}}
 
 
 # Every cell of a release row (the os_family rows have no daemon the roles set up), as both roles.
@@ -82,7 +94,8 @@ def test_cell_has_its_scheme_lines_and_no_others(rendered, cell):
     assert result['ok'], result
     text = result['value']
     lines = text.splitlines()
-    expected = (CHRONY_LINES if daemon == 'chrony' else NTP_LINES)[scheme][role]
+    expected = ([pattern.format(**chrony_paths(key)) for pattern in CHRONY_LINES[scheme][role]] if daemon == 'chrony'
+                else NTP_LINES[scheme][role])
     for pattern in expected:
         assert any(re.fullmatch(pattern, line) for line in lines), '%s: no line %r in\n%s' % (cell, pattern, text)
     header = HEADERS[scheme] + (' for chrony' if daemon == 'chrony' else '')

@@ -52,6 +52,27 @@ def test_dpkg_states():
     assert [hostinfo.on_disk(state) for state in ('ii', 'rc', 'un', '', 'iU')] == [True, True, False, False, True]
 
 
+# rpm -q --queryformat 'ii %{NAME}\n' <packages>: one line per installed package (per installed architecture),
+# "package <name> is not installed" for each other one.
+RPM_CASES = [
+    ('installed and missing', 'ii chrony\npackage ntp is not installed\n', ['chrony', 'ntp'], {'chrony': 'ii', 'ntp': ''}),
+    ('nothing installed', 'package chrony is not installed\npackage ntpdate is not installed\n', ['chrony', 'ntpdate'],
+     {'chrony': '', 'ntpdate': ''}),
+    ('two architectures of one package', 'ii chrony\nii chrony\n', ['chrony'], {'chrony': 'ii'}),
+    ('a name rpm was not asked about is left out', 'ii firewalld\nii chrony\n', ['chrony'], {'chrony': 'ii'}),
+    ('no output', '', ['chrony'], {'chrony': ''}),
+    # the not-installed line names the package after "package": never taken for an installed one
+    ('not-installed line', 'package ii chrony is not installed\n', ['chrony'], {'chrony': ''}),
+]
+
+
+@pytest.mark.parametrize('output, packages, expected', [case[1:] for case in RPM_CASES], ids=[case[0] for case in RPM_CASES])
+def test_rpm_states(output, packages, expected):
+    assert hostinfo.rpm_states(output, packages) == expected
+    # in dpkg's vocabulary: what the roles read (installed 'ii'; nothing of a removed package is on record)
+    assert all(hostinfo.on_disk(state) == (state == 'ii') for state in expected.values())
+
+
 def test_marker_and_keysdir():
     conf = '#\n# Autokey (IFF) configuration written by timesec.ntp.ntp_client.\ncrypto pw x\nkeysdir /etc/timesec-ntp/keys/\n'
     assert hostinfo.is_ours(conf)

@@ -17,28 +17,33 @@ from ansible_collections.timesec.ntp.plugins.modules import ntp_host_info
 from ansible_collections.timesec.ntp.tests.unit.utils import run_module
 
 DPKG = '/usr/bin/dpkg-query'
+RPM = '/usr/bin/rpm'
 SYSTEMCTL = '/usr/bin/systemctl'
 
 
 class Host:
-    def __init__(self, dpkg_out, show_out):
-        self.dpkg_out, self.show_out, self.argvs, self.environ = dpkg_out, show_out, [], []
+    def __init__(self, dpkg_out, show_out, rpm_out=None):
+        self.dpkg_out, self.show_out, self.rpm_out, self.argvs, self.environ = dpkg_out, show_out, rpm_out, [], []
 
     def get_bin_path(self, arg, required=False, opt_dirs=None):
-        return {'dpkg-query': DPKG, 'systemctl': SYSTEMCTL}[arg]
+        # a host with rpm_out has rpm and no dpkg (RHEL), else dpkg and no rpm (Debian)
+        tools = {'systemctl': SYSTEMCTL, 'rpm': RPM} if self.rpm_out is not None else {'dpkg-query': DPKG, 'systemctl': SYSTEMCTL}
+        return tools.get(arg)
 
     def run_command(self, args, environ_update=None, **kwargs):
         self.argvs.append(list(args))
         self.environ.append(dict(environ_update or {}))
         if args[0] == DPKG:
             return 1, self.dpkg_out, 'dpkg-query: no packages found matching chrony\n'
+        if args[0] == RPM:
+            return self.rpm_out.count('is not installed'), self.rpm_out, ''
         return 0, self.show_out, ''
 
 
 @pytest.fixture
 def host(monkeypatch, module_exits, tmp_path):
-    def make(dpkg_out='', show_out='', steppers=()):
-        fake = Host(dpkg_out, show_out)
+    def make(dpkg_out='', show_out='', steppers=(), rpm_out=None):
+        fake = Host(dpkg_out, show_out, rpm_out)
         monkeypatch.setattr(AnsibleModule, 'get_bin_path', fake.get_bin_path)
         monkeypatch.setattr(AnsibleModule, 'run_command', fake.run_command)
         monkeypatch.setattr(hostinfo, 'STEPPERS', tuple(str(tmp_path / s) for s in steppers))
@@ -134,3 +139,24 @@ def test_firewalls_units_and_names_in_the_same_call(monkeypatch, module_exits):
     result = run_module(ntp_host_info, {}, check_mode=True)
     assert result['firewalls'] == {} and result['units'] == [] and result['unresolved'] == []
     assert not [argv for argv in calls if argv[0] == SYSTEMCTL]
+
+
+def test_a_host_with_rpm_instead_of_dpkg(host, tmp_path):
+    """RHEL: rpm answers for the packages, in dpkg's vocabulary (the roles read 'ii')."""
+    fake = host(rpm_out='ii chrony\npackage ntp is not installed\npackage ntpdate is not installed\n'
+                        'package ntpsec-ntpdate is not installed\n',
+                show_out='ActiveState=inactive\nMainPID=0\nExecMainStartTimestampMonotonic=0\n')
+    result = run_module(ntp_host_info, {'packages': ['chrony', 'ntp'], 'service': 'chronyd'})
+    assert result['packages'] == {'chrony': 'ii', 'ntp': '', 'ntpdate': '', 'ntpsec-ntpdate': ''}
+    assert result['steppers']['packages'] == []
+    assert fake.argvs[0] == [RPM, '-q', '--queryformat', 'ii %{NAME}\\n', 'chrony', 'ntp', 'ntpdate', 'ntpsec-ntpdate']
+
+
+def test_a_host_without_dpkg_or_rpm(host, monkeypatch):
+    """Neither tool: no package counts as installed (as documented), nothing is run for them."""
+    fake = host(show_out='ActiveState=inactive\nMainPID=0\nExecMainStartTimestampMonotonic=0\n')
+    monkeypatch.setattr(AnsibleModule, 'get_bin_path',
+                        lambda self, arg, required=False, opt_dirs=None: SYSTEMCTL if arg == 'systemctl' else None)
+    result = run_module(ntp_host_info, {'packages': ['chrony']})
+    assert result['packages'] == {'chrony': '', 'ntpdate': '', 'ntpsec-ntpdate': ''}
+    assert not [argv for argv in fake.argvs if argv[0] in (DPKG, RPM)]
