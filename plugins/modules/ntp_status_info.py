@@ -588,7 +588,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, hostinfo, ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, hostinfo, ntpq, status
 
 # ntpd on the target itself: its process (and configuration file) can be read from /proc.
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
@@ -664,7 +664,7 @@ def choose_daemon(module):
 
 
 # How each daemon is read: the program, its transport, the parser's collect(), and what to say when
-# the program is missing. chronyc's exception classes derive from ntpq's.
+# the program is missing. Both readers raise status.StatusError (status.StatusParseError for output they cannot parse).
 READERS = {
     'ntpd': {
         'program': 'ntpq', 'runner': ntpq_runner, 'collect': ntpq.collect,
@@ -701,15 +701,15 @@ def main():
         module.fail_json(msg=reader['missing'])
     try:
         system, associations = reader['collect'](reader['runner'](module, binary), p['host'], module.warn)
-    except ntpq.NtpqParseError as exc:
+    except status.StatusParseError as exc:
         module.fail_json(msg='cannot parse the output of %s: %s' % (reader['program'], exc))
-    except ntpq.NtpqError as exc:
+    except status.StatusError as exc:
         module.fail_json(msg=str(exc))
     # ntp, ntpsec or chrony: which process to look for
     process = local_daemon(system.get('daemon')) if p['host'] in LOCAL_HOSTS else None
     module.exit_json(changed=False, daemon=daemon, system=system, associations=associations, process=process,
-                     summary=ntpq.summarize(system, associations),
-                     upstreams=[ntpq.source(assoc) for assoc in associations], steppers=hostinfo.expand(hostinfo.STEPPERS))
+                     summary=status.summarize(system, associations),
+                     upstreams=[status.source(assoc) for assoc in associations], steppers=hostinfo.expand(hostinfo.STEPPERS))
 
 
 if __name__ == '__main__':
