@@ -13,9 +13,11 @@ import os
 import pytest
 
 from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq, status
+from ansible_collections.timesec.ntp.plugins.modules import ntp_status_info
 
 MODULE_UTILS = os.path.dirname(status.__file__)
-READERS = ('ntpq', 'chronyc')
+# The readers ntp_status_info runs (a new daemon's reader joins them there: docs/map.md).
+READERS = sorted(set(reader['collect'].__module__.rsplit('.', 1)[-1] for reader in ntp_status_info.READERS.values()))
 
 SYNCED = {'daemon': 'ntp', 'leap': 'none', 'sync': 'ntp', 'stratum': 3}
 AUTOKEY_PEER = {'address': '10.0.0.1', 'condition': 'sys.peer', 'auth': 'ok',
@@ -108,6 +110,10 @@ def imported_module_utils(name):
         elif isinstance(node, ast.ImportFrom) and (node.module or '').startswith(prefix + '.'):
             found.add(node.module[len(prefix) + 1:])
     return found
+
+
+def test_readers_found():
+    assert READERS == ['chronyc', 'ntpq']
 
 
 @pytest.mark.parametrize('reader', READERS)
