@@ -46,8 +46,8 @@ def summary(**values):
     (dict(SYNCED, daemon='chrony', sync=None, stratum=16), [NTS_PEER],
      summary(synchronized=False, authenticated=True, nts=True, sys_peer='10.0.0.2')),
     (dict(SYNCED, daemon='chrony', sync=None), [dict(NTS_PEER, cookies=0)], summary(sys_peer='10.0.0.2')),
-    (dict(SYNCED, sync='unspec'), [SYMMETRIC_PEER], summary(synchronized=False, authenticated=True, symmetric=True,
-                                                             key_id=7, sys_peer='10.0.0.3')),
+    (dict(SYNCED, sync='unspec'), [SYMMETRIC_PEER],
+     summary(synchronized=False, authenticated=True, symmetric=True, key_id=7, sys_peer='10.0.0.3')),
     (dict(SYNCED, leap='alarm'), [dict(SYMMETRIC_PEER, auth='bad')], summary(synchronized=False, sys_peer='10.0.0.3')),
 ])
 def test_summarize_is_the_same_rule_for_every_daemon(system, associations, expected):
