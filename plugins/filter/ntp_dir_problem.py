@@ -30,7 +30,10 @@ options:
     type: str
     required: true
   stat:
-    description: The C(stat) of C(ansible.builtin.stat) for the path (C(follow) true); omit it to judge the path alone.
+    description:
+      - The C(stat) of C(ansible.builtin.stat) for the path (C(follow) true), or the path's entry of the module
+        timesec.ntp.ntp_host_info's RV(timesec.ntp.ntp_host_info#module:stat) (links not followed); omit it to judge
+        the path alone.
     type: dict
   reader_group:
     description: A group that must be able to read an existing directory (the daemon's).

@@ -48,3 +48,31 @@ def choose(firewalls):
         if state.get('installed') and state.get('active'):
             return name
     return None
+
+
+C_LOCALE = {'LC_ALL': 'C', 'LANG': 'C'}
+
+
+def detect(module):
+    """{firewall: {installed, active}} and the one C(auto) uses, read on the host through ``module``'s
+    get_bin_path and run_command (modules ntp_firewall_info and ntp_host_info)."""
+    paths = {name: module.get_bin_path(program, opt_dirs=['/usr/sbin', '/sbin']) for name, program in PROGRAMS.items()}
+    units = list(UNITS.values())
+    states = {}
+    systemctl = module.get_bin_path('systemctl')
+    if systemctl:
+        # "is-active" exits non-zero when any unit is inactive; the words are what count.
+        dummy, out, dummy = module.run_command([systemctl, 'is-active'] + units, environ_update=C_LOCALE)
+        states = parse_is_active(units, out)
+    result = {}
+    for name in FIREWALLS:
+        installed = paths[name] is not None
+        if name == 'ufw':
+            active = False
+            if installed:
+                rc, out, dummy = module.run_command([paths[name], 'status'], environ_update=C_LOCALE)
+                active = rc == 0 and ufw_active(out)
+        else:
+            active = states.get(UNITS[name]) == 'active'
+        result[name] = {'installed': installed, 'active': installed and active}
+    return {'firewalls': result, 'active': choose(result)}

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import grp
+import hashlib
 import os
+import pwd
 import re
+import socket
+import stat as stat_module
 
 # What the roles write at the top of every configuration and keys file (templates, keys_file.yml), and
 # around their block in AppArmor's local include (apparmor.yml): a file holding one of them is theirs.
@@ -74,6 +79,52 @@ def read_text(path, limit=READ_LIMIT):
         return ''
 
 
+def _name(lookup, number):
+    try:
+        return lookup(number)[0]
+    except KeyError:
+        return str(number)
+
+
+def file_stat(path, limit=READ_LIMIT):
+    """What the roles compare before they write ``path`` (without following a link): its type (V(file),
+    V(directory), V(link) or V(other)), owner, group, mode (C(0640)) and, for a regular file up to ``limit``
+    bytes, the SHA-1 of its content (the checksum Ansible's template and copy modules compare), else None."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    kind = ('file' if stat_module.S_ISREG(info.st_mode) else 'directory' if stat_module.S_ISDIR(info.st_mode)
+            else 'link' if stat_module.S_ISLNK(info.st_mode) else 'other')
+    checksum = None
+    if kind == 'file' and info.st_size <= limit:
+        try:
+            with open(path, 'rb') as handle:
+                checksum = hashlib.sha1(handle.read()).hexdigest()
+        except OSError:
+            checksum = None
+    return {'type': kind, 'owner': _name(pwd.getpwuid, info.st_uid), 'group': _name(grp.getgrgid, info.st_gid),
+            'uid': info.st_uid, 'gid': info.st_gid, 'mode': '%04o' % stat_module.S_IMODE(info.st_mode),
+            'checksum': checksum, 'realpath': os.path.realpath(path)}
+
+
+def file_matches(stats, path, content=None, owner=None, group=None, mode=None, kind='file'):
+    """Whether ``stats`` (ntp_host_info's RV(stat), read before this run changed anything) shows ``path`` as
+    ``kind`` with that owner, group and mode and, for a file with ``content`` given, that content (its SHA-1):
+    a write of it would change nothing, so the roles skip the task and its round trips. Anything unknown is
+    a mismatch (the task runs)."""
+    found = (stats or {}).get(path)
+    if not found or found.get('type') != kind:
+        return False
+    wanted = {'owner': owner, 'group': group, 'mode': None if mode is None else '%04o' % int(str(mode), 8)}
+    if any(value is not None and found.get(key) != value for key, value in wanted.items()):
+        return False
+    if content is not None:
+        data = content.encode('utf-8') if isinstance(content, str) else content
+        return found.get('checksum') == hashlib.sha1(data).hexdigest()
+    return True
+
+
 def is_ours(text, markers=MARKERS):
     return any(marker in text for marker in markers)
 
@@ -100,6 +151,35 @@ def masked(path):
 def systemd_show(output):
     """The properties of ``systemctl show -p ...`` as a dict."""
     return dict(line.split('=', 1) for line in output.splitlines() if '=' in line)
+
+
+UNIT_PROPERTIES = ['-p', 'Id', '-p', 'LoadState', '-p', 'ActiveState']
+
+
+def systemd_units(output, units):
+    """[{unit, id, load, active}] from ``systemctl show -p Id -p LoadState -p ActiveState <units>``, which prints one
+    block per unit, in order, separated by empty lines. ``id`` is the unit's real name (an alias shows the unit it
+    points to); a unit systemd does not know is ``not-found``."""
+    blocks = [systemd_show(block) for block in re.split(r'\n\s*\n', output.strip()) if block.strip()]
+    result = []
+    for index, unit in enumerate(units):
+        block = blocks[index] if index < len(blocks) else {}
+        result.append({'unit': unit, 'id': block.get('Id') or unit, 'load': block.get('LoadState') or 'not-found',
+                       'active': block.get('ActiveState') or 'inactive'})
+    return result
+
+
+def unresolved(names, resolve=socket.getaddrinfo):
+    """The entries of ``names`` this host cannot resolve to an address (as ``getent ahosts``: the system's
+    resolver, any address family)."""
+    missing = []
+    for name in names:
+        try:
+            if not resolve(name, None):
+                missing.append(name)
+        except (OSError, UnicodeError):
+            missing.append(name)
+    return missing
 
 
 def started_at(properties, realtime, monotonic):

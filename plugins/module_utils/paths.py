@@ -134,8 +134,13 @@ def stat_info(path):
 
 
 def host_stat_info(result):
-    """``info`` for stat_problem from ansible.builtin.stat's ``stat`` (follow: false: a symbolic link is refused);
-    None when missing."""
+    """``info`` for stat_problem from ansible.builtin.stat's ``stat`` (follow: false: a symbolic link is refused),
+    or from an entry of ntp_host_info's RV(stat); None when missing."""
+    if result and 'type' in result and 'exists' not in result:
+        # an entry of ntp_host_info's stat (links not followed)
+        return {'isdir': result['type'] == 'directory', 'islink': result['type'] == 'link', 'uid': result.get('uid'),
+                'gid': result.get('gid'), 'group': result.get('group'), 'mode': int(str(result.get('mode') or '0'), 8),
+                'realpath': result.get('realpath')}
     if not result or not result.get('exists'):
         return None
     return {'isdir': bool(result.get('isdir')), 'islink': bool(result.get('islnk')), 'uid': result.get('uid'),

@@ -67,32 +67,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.timesec.ntp.plugins.module_utils import firewall
 
-C_LOCALE = {'LC_ALL': 'C', 'LANG': 'C'}
-
 
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
-    paths = {name: module.get_bin_path(program, opt_dirs=['/usr/sbin', '/sbin'])
-             for name, program in firewall.PROGRAMS.items()}
-    units = list(firewall.UNITS.values())
-    states = {}
-    systemctl = module.get_bin_path('systemctl')
-    if systemctl:
-        # "is-active" exits non-zero when any unit is inactive; the words are what count.
-        dummy, out, dummy = module.run_command([systemctl, 'is-active'] + units, environ_update=C_LOCALE)
-        states = firewall.parse_is_active(units, out)
-    result = {}
-    for name in firewall.FIREWALLS:
-        installed = paths[name] is not None
-        if name == 'ufw':
-            active = False
-            if installed:
-                rc, out, dummy = module.run_command([paths[name], 'status'], environ_update=C_LOCALE)
-                active = rc == 0 and firewall.ufw_active(out)
-        else:
-            active = states.get(firewall.UNITS[name]) == 'active'
-        result[name] = {'installed': installed, 'active': installed and active}
-    module.exit_json(changed=False, firewalls=result, active=firewall.choose(result))
+    module.exit_json(changed=False, **firewall.detect(module))
 
 
 if __name__ == '__main__':

@@ -21,6 +21,11 @@ description:
     link to C(/dev/null).
   - B(Service) - whether O(service) runs, since when, and which of O(service_files) changed after it started
     (a run that failed before its restart, or a file changed by hand).
+  - B(Stat) - the type, owner, group, mode and content checksum of each file found and of O(stat), so that a
+    re-run that would write the same content skips the write and its round trips.
+  - B(Firewalls, units, names) - with O(firewalls), what the module timesec.ntp.ntp_firewall_info reports; the
+    systemd state of O(units); which of O(resolve) do not resolve on the host. One call instead of a round trip
+    for each.
   - Changes nothing.
 author:
   - timesec.ntp contributors (@timesec)
@@ -54,6 +59,30 @@ options:
     type: list
     elements: path
     default: []
+  stat:
+    description:
+      - Further paths (not patterns) to report in RV(stat), such as directories the roles create.
+    type: list
+    elements: path
+    default: []
+    version_added: 0.4.0
+  firewalls:
+    description: Report the host firewalls (RV(firewalls)), as the module timesec.ntp.ntp_firewall_info does.
+    type: bool
+    default: false
+    version_added: 0.4.0
+  units:
+    description: systemd units (with C(.service)) to report the real name, load state and active state of (RV(units)).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.4.0
+  resolve:
+    description: Host names (or addresses) to resolve with the host's own resolver, as C(getent ahosts) does (RV(unresolved)).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.4.0
 notes:
   - The start is systemd's monotonic timestamp of the main process, converted with both clocks read at once, so
     a file written a moment before the daemon started is not taken for newer. A clock stepped backwards after
@@ -138,6 +167,22 @@ service:
       type: list
       elements: str
       sample: [/etc/ntp.keys]
+    enabled:
+      description: Whether the unit is enabled (its unit file state is C(enabled)).
+      type: bool
+      sample: true
+      version_added: 0.4.0
+stat:
+  description:
+    - For each entry of RV(files) and each existing path of O(stat), without following links - V(type) (V(file),
+      V(directory), V(link) or V(other)), V(owner), V(group), V(mode) (four octal digits) and V(checksum) (the
+      SHA-1 of a regular file's content, V(null) for anything else).
+    - The filter timesec.ntp.ntp_file_matches compares it with what a task would write.
+  returned: always
+  type: dict
+  sample: {"/etc/ntp.conf": {"type": "file", "owner": "root", "group": "ntp", "mode": "0640",
+                             "checksum": "3b1e2a0c6f8d9e7b5a4c3d2e1f0a9b8c7d6e5f4a"}}
+  version_added: 0.4.0
 steppers:
   description: Installed hooks and tools that step the clock from plain (unauthenticated) NTP.
   returned: always
@@ -154,16 +199,38 @@ steppers:
       type: list
       elements: str
       sample: [ntpsec-ntpdate]
+firewalls:
+  description: With O(firewalls), the firewalls and the active one, as RV(timesec.ntp.ntp_firewall_info#module:firewalls)
+    and RV(timesec.ntp.ntp_firewall_info#module:active); else empty.
+  returned: always
+  type: dict
+  sample: {"active": "nftables", "firewalls": {"nftables": {"installed": true, "active": true}}}
+  version_added: 0.4.0
+units:
+  description: For each of O(units), in order - V(unit) (as given), V(id) (its real name; an alias shows the unit it
+    points to), V(load) (V(loaded), V(not-found), V(masked), ...) and V(active) (V(active), V(inactive), ...).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"unit": "systemd-timesyncd.service", "id": "systemd-timesyncd.service", "load": "loaded", "active": "active"}]
+  version_added: 0.4.0
+unresolved:
+  description: The entries of O(resolve) that the host cannot resolve.
+  returned: always
+  type: list
+  elements: str
+  sample: [ntp1.example.net]
+  version_added: 0.4.0
 """
 
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.timesec.ntp.plugins.module_utils import hostinfo
+from ansible_collections.timesec.ntp.plugins.module_utils import firewall, hostinfo
 
 C_LOCALE = {'LC_ALL': 'C', 'LANG': 'C'}
-SHOW = ['-p', 'ActiveState', '-p', 'MainPID', '-p', 'ExecMainStartTimestampMonotonic']
+SHOW = ['-p', 'ActiveState', '-p', 'MainPID', '-p', 'ExecMainStartTimestampMonotonic', '-p', 'UnitFileState']
 
 
 def packages(module, names):
@@ -177,7 +244,7 @@ def packages(module, names):
 
 
 def service(module, name, files):
-    result = {'name': name, 'active': False, 'pid': 0, 'started': None, 'stale': []}
+    result = {'name': name, 'active': False, 'pid': 0, 'started': None, 'stale': [], 'enabled': False}
     systemctl = module.get_bin_path('systemctl')
     if not name or not systemctl:
         return result
@@ -185,11 +252,20 @@ def service(module, name, files):
     if rc != 0:
         return result
     properties = hostinfo.systemd_show(out)
+    result['enabled'] = properties.get('UnitFileState') == 'enabled'
     started = hostinfo.started_at(properties, time.time(), time.clock_gettime(time.CLOCK_MONOTONIC))
     if started is not None:
         result.update(active=True, pid=int(properties['MainPID']), started=started,
                       stale=hostinfo.stale(files, started))
     return result
+
+
+def units(module, names):
+    systemctl = module.get_bin_path('systemctl')
+    if not names or not systemctl:
+        return hostinfo.systemd_units('', names)
+    dummy, out, dummy = module.run_command([systemctl, 'show'] + hostinfo.UNIT_PROPERTIES + names, environ_update=C_LOCALE)
+    return hostinfo.systemd_units(out, names)
 
 
 def main():
@@ -199,6 +275,10 @@ def main():
             paths=dict(type='list', elements='path', default=[]),
             service=dict(type='str', default=''),
             service_files=dict(type='list', elements='path', default=[]),
+            stat=dict(type='list', elements='path', default=[]),
+            firewalls=dict(type='bool', default=False),
+            units=dict(type='list', elements='str', default=[]),
+            resolve=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
@@ -215,7 +295,14 @@ def main():
             keysdirs[path] = {'path': directory, 'files': hostinfo.ntp_keys(directory)}
     steppers = {'paths': hostinfo.expand(hostinfo.STEPPERS),
                 'packages': [name for name in hostinfo.STEPPER_PACKAGES if hostinfo.on_disk(states[name])]}
-    module.exit_json(changed=False, packages=states, files=files, ours=ours,
+    stats = {}
+    for path in files + p['stat']:
+        found = hostinfo.file_stat(path)
+        if found is not None:
+            stats[path] = found
+    module.exit_json(changed=False, packages=states, files=files, ours=ours, stat=stats,
+                     firewalls=firewall.detect(module) if p['firewalls'] else {}, units=units(module, p['units']),
+                     unresolved=hostinfo.unresolved(p['resolve']),
                      masked=[path for path in files if hostinfo.masked(path)], keysdirs=keysdirs,
                      service=service(module, p['service'], p['service_files']), steppers=steppers)
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The filters ntp_daemon_files and ntp_leftovers (their logic: tests/unit/plugins/module_utils/test_hostinfo.py)."""
+"""The filters ntp_daemon_files, ntp_leftovers and ntp_file_matches (their logic: tests/unit/plugins/module_utils/test_hostinfo.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.timesec.ntp.plugins.filter import ntp_daemon_files as daemon_files, ntp_leftovers as leftovers
+from ansible_collections.timesec.ntp.plugins.filter import ntp_file_matches as file_matches
 from ansible_collections.timesec.ntp.tests.unit.plugins.module_utils.test_hostinfo import (
-    AUTOKEY_CLIENT, CHRONY_NTS_CLIENT, DAEMONS)
+    AUTOKEY_CLIENT, CHRONY_NTS_CLIENT, DAEMONS, STAT)
 
 
 def test_registered():
@@ -32,3 +33,12 @@ def test_leftovers():
     assert plan['purge'] == ['ntp']
     with pytest.raises(AnsibleFilterError):
         leftovers.ntp_leftovers(AUTOKEY_CLIENT, daemons=DAEMONS, daemon='openntpd')
+
+
+def test_file_matches():
+    assert file_matches.FilterModule().filters()['ntp_file_matches'] is file_matches.ntp_file_matches
+    assert file_matches.ntp_file_matches(STAT, '/etc/ntp.conf', owner='root', group='ntp', mode='0640')
+    assert not file_matches.ntp_file_matches(STAT, '/etc/ntp.conf', content='x')
+    for args, kwargs in (((None, '/f'), {}), ((STAT, '/etc/d'), {'kind': 'link'}), ((STAT, '/etc/ntp.conf'), {'mode': 'rw'})):
+        with pytest.raises(AnsibleFilterError):
+            file_matches.ntp_file_matches(*args, **kwargs)

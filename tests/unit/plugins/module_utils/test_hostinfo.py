@@ -5,6 +5,7 @@ files, and what a move to another daemon or scheme leaves (the paths are the rol
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
@@ -189,3 +190,99 @@ def test_chrony_left_is_not_purged_but_cleared():
     assert plan == {'purge': [], 'remove': ['/etc/chrony/chrony.conf', '/etc/chrony/chrony.keys',
                                             '/etc/systemd/system/chrony.service'],
                     'dirs': [], 'services': ['chrony'], 'units': True}
+
+
+def test_file_stat(tmp_path):
+    conf = tmp_path / 'ntp.conf'
+    conf.write_text('server a iburst\n')
+    conf.chmod(0o640)
+    (tmp_path / 'link').symlink_to(conf)
+    found = hostinfo.file_stat(str(conf))
+    assert found['type'] == 'file' and found['mode'] == '0640'
+    assert found['checksum'] == hashlib.sha1(b'server a iburst\n').hexdigest()
+    assert hostinfo.file_stat(str(tmp_path))['type'] == 'directory'
+    assert hostinfo.file_stat(str(tmp_path))['checksum'] is None
+    assert hostinfo.file_stat(str(tmp_path / 'link'))['type'] == 'link'  # not followed
+    assert hostinfo.file_stat(str(tmp_path / 'missing')) is None
+    assert hostinfo.file_stat(str(conf), limit=4)['checksum'] is None  # too large to hash: never "the same"
+
+
+STAT = {'/etc/ntp.conf': {'type': 'file', 'owner': 'root', 'group': 'ntp', 'mode': '0640',
+                          'checksum': '8f7c5d0b1b0e4a8b7f3f3b0d5b0b6d6c3e7a1f2a'},
+        '/etc/d': {'type': 'directory', 'owner': 'root', 'group': 'root', 'mode': '0755', 'checksum': None}}
+
+
+@pytest.mark.parametrize('kwargs, expected', [
+    # (what the task would write, whether the host already holds exactly that)
+    ({'path': '/etc/ntp.conf', 'owner': 'root', 'group': 'ntp', 'mode': '0640'}, True),
+    ({'path': '/etc/ntp.conf', 'owner': 'root', 'group': 'ntp', 'mode': '0644'}, False),
+    ({'path': '/etc/ntp.conf', 'owner': 'root', 'group': 'root', 'mode': '0640'}, False),
+    ({'path': '/etc/ntp.conf', 'owner': 'ntp'}, False),
+    ({'path': '/etc/ntp.conf', 'mode': 0o640}, False),  # an int is read as octal digits: 416 is not 0640
+    ({'path': '/etc/ntp.conf', 'mode': '640'}, True),
+    ({'path': '/etc/ntp.conf', 'content': 'other'}, False),
+    ({'path': '/etc/ntp.conf', 'kind': 'directory'}, False),
+    ({'path': '/etc/d', 'kind': 'directory'}, True),
+    ({'path': '/etc/d'}, False),
+    ({'path': '/etc/missing', 'kind': 'directory'}, False),
+])
+def test_file_matches(kwargs, expected):
+    assert hostinfo.file_matches(STAT, **kwargs) is expected
+
+
+def test_file_matches_content():
+    stats = {'/f': {'type': 'file', 'owner': 'root', 'group': 'root', 'mode': '0644',
+                    'checksum': hashlib.sha1('zeit é\n'.encode('utf-8')).hexdigest()}}
+    assert hostinfo.file_matches(stats, '/f', content='zeit é\n', mode='0644')
+    assert not hostinfo.file_matches(stats, '/f', content='zeit é', mode='0644')  # the newline counts
+    assert not hostinfo.file_matches({}, '/f', content='zeit é\n')
+    assert not hostinfo.file_matches(None, '/f')
+
+
+# systemctl show -p Id -p LoadState -p ActiveState <units>, as Debian 12's systemd prints it: one block per unit,
+# in order; ntp.service is ntpsec's alias there, openntpd is not installed.
+UNITS_OUT = ('Id=systemd-timesyncd.service\nLoadState=loaded\nActiveState=active\n\n'
+             'Id=ntpsec.service\nLoadState=loaded\nActiveState=active\n\n'
+             'Id=openntpd.service\nLoadState=not-found\nActiveState=inactive\n')
+
+
+@pytest.mark.parametrize('output, units, expected', [
+    (UNITS_OUT, ['systemd-timesyncd.service', 'ntp.service', 'openntpd.service'],
+     [{'unit': 'systemd-timesyncd.service', 'id': 'systemd-timesyncd.service', 'load': 'loaded', 'active': 'active'},
+      {'unit': 'ntp.service', 'id': 'ntpsec.service', 'load': 'loaded', 'active': 'active'},
+      {'unit': 'openntpd.service', 'id': 'openntpd.service', 'load': 'not-found', 'active': 'inactive'}]),
+    # no systemctl (or no output): every unit unknown, nothing to stop
+    ('', ['chrony.service'], [{'unit': 'chrony.service', 'id': 'chrony.service', 'load': 'not-found', 'active': 'inactive'}]),
+    ('', [], []),
+])
+def test_systemd_units(output, units, expected):
+    assert hostinfo.systemd_units(output, units) == expected
+
+
+def test_unresolved():
+    known = {'ntp1.lab': [('addr',)], '192.0.2.1': [('addr',)], 'empty.lab': []}
+
+    def resolve(name, port):
+        assert port is None
+        if name == 'bad\udcff':
+            raise UnicodeError(name)
+        if name not in known:
+            raise OSError(-2, 'Name or service not known')
+        return known[name]
+
+    assert hostinfo.unresolved(['ntp1.lab', '192.0.2.1', 'nosuch.invalid', 'empty.lab', 'bad\udcff'], resolve) == \
+        ['nosuch.invalid', 'empty.lab', 'bad\udcff']
+    assert hostinfo.unresolved(['localhost']) == []  # the real resolver
+
+
+def test_host_stat_entry_judged_like_ansible_stat(tmp_path):
+    from ansible_collections.timesec.ntp.plugins.module_utils import paths
+    keysdir = tmp_path / 'keys'
+    keysdir.mkdir()
+    keysdir.chmod(0o777)
+    entry = hostinfo.file_stat(str(keysdir))
+    info = paths.host_stat_info(entry)
+    assert info['isdir'] and not info['islink'] and info['mode'] == 0o777 and info['uid'] == os.getuid()
+    assert 'mode 0777' in paths.stat_problem(info, str(keysdir), 'ntp_client_keysdir', os.getuid(), False)
+    (tmp_path / 'link').symlink_to(keysdir)
+    assert paths.host_stat_info(hostinfo.file_stat(str(tmp_path / 'link')))['islink']
