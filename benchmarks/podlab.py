@@ -38,6 +38,10 @@ SEEDED = ['ntp', 'python3-cryptography', 'iptables', 'iptables-persistent']
 SSH_IMAGE_MAX_AGE = 45 * 60
 PODMAN_VARS = {'ansible_connection': 'containers.podman.podman', 'ansible_become': False}
 SSH_ARGS = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes'
+# The collection's ntpq reader and what it builds on, as startup_probe.py imports them: copied unchanged
+# under <probe dir>/ansible_collections/timesec/ntp/plugins/module_utils/ (probe_files()).
+PROBE_READERS = ('status.py', 'ntpq.py')
+PROBE_READERS_DIR = 'ansible_collections/timesec/ntp/plugins/module_utils'
 
 # The lab harness (molecule/shared/labkit), shared with the lab command and the scenario tests.
 sys.path.insert(0, os.path.join(REPO, 'molecule', 'shared'))
@@ -46,6 +50,19 @@ from labkit import playbook as labkit_playbook  # noqa: E402
 
 # sh(*argv): a command on the controller, stdout and stderr together (the benchmarks' shorthand)
 sh = hosts.local
+
+
+def probe_files(probe_dir):
+    """[(local path, path on the guest)] of what benchmarks/startup_probe.py needs in ``probe_dir``: itself and
+    the collection's readers (PROBE_READERS) under PROBE_READERS_DIR. Make the directories first (probe_dirs)."""
+    files = [(os.path.join(REPO, 'benchmarks', 'startup_probe.py'), '%s/startup_probe.py' % probe_dir)]
+    return files + [(os.path.join(REPO, 'plugins', 'module_utils', name), '%s/%s/%s' % (probe_dir, PROBE_READERS_DIR, name))
+                    for name in PROBE_READERS]
+
+
+def probe_dirs(probe_dir):
+    """The directories probe_files() writes into."""
+    return [probe_dir, '%s/%s' % (probe_dir, PROBE_READERS_DIR)]
 
 
 def bench_prefix(default_prefix='tsn-bench'):

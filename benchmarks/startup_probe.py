@@ -1,6 +1,7 @@
-"""Runs INSIDE a client container (copied there by time_to_sync.py, with plugins/module_utils/ntpq.py
-next to it as tsn_ntpq.py): restarts ntpd, then reads ntpq every 0.25 s until the server is
-IFF-verified (ntp_status_info's identity_verified: sys.peer, auth ok, VRFY and IFF flags).
+"""Runs INSIDE a client container (copied there by time_to_sync.py, with the collection's ntpq reader,
+plugins/module_utils/ntpq.py and status.py, in an ansible_collections tree next to it:
+podlab.probe_files): restarts ntpd, then reads ntpq every 0.25 s until the server is IFF-verified
+(ntp_status_info's identity_verified: sys.peer, auth ok, VRFY and IFF flags).
 
 Prints one JSON object: "verified" = seconds from ntpd's start (the process start time in
 /proc) to the first reading that showed it (null on timeout), "events" = [seconds, what] for
@@ -16,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tsn_ntpq as ntpq  # noqa: E402
+from ansible_collections.timesec.ntp.plugins.module_utils import ntpq, status  # noqa: E402
 
 
 def run(*args):
@@ -51,7 +52,7 @@ def reading():
                 if line.startswith('packets sent:'):
                     sent = int(line.split(':')[1])
     system = ntpq.system_info(ntpq.parse_readvars(run('ntpq', '-n', '-c', 'rv 0')))
-    return ntpq.summarize(system, infos), assoc, sent
+    return status.summarize(system, infos), assoc, sent
 
 
 def samples(pairs):

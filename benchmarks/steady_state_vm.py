@@ -48,7 +48,7 @@ import tempfile
 import threading
 import time
 
-from podlab import REPO, IMAGE, PREFIX_ENV, machine, mru_counts, sh
+from podlab import REPO, IMAGE, PREFIX_ENV, machine, mru_counts, probe_dirs, probe_files, sh
 
 SUBNET = '10.231.77'
 SERVER_IP = SUBNET + '.10'
@@ -205,11 +205,9 @@ class VmLab:
                               text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=check)
 
     def copy_probe(self, key):
-        self.ssh(key, 'mkdir -p %s' % PROBE_DIR)
-        sh('scp', *ssh_args(self.key), os.path.join(REPO, 'benchmarks', 'startup_probe.py'),
-           'root@%s:%s/startup_probe.py' % (self.guests[key]['ip'], PROBE_DIR))
-        sh('scp', *ssh_args(self.key), os.path.join(REPO, 'plugins', 'module_utils', 'ntpq.py'),
-           'root@%s:%s/tsn_ntpq.py' % (self.guests[key]['ip'], PROBE_DIR))
+        self.ssh(key, 'mkdir -p %s' % ' '.join(probe_dirs(PROBE_DIR)))
+        for local, remote in probe_files(PROBE_DIR):
+            sh('scp', *ssh_args(self.key), local, 'root@%s:%s' % (self.guests[key]['ip'], remote))
 
     def down(self):
         for key, guest in self.guests.items():

@@ -34,7 +34,7 @@ import subprocess
 import threading
 import time
 
-from podlab import REPO, Lab, machine, mru_counts, podman_platform, sh
+from podlab import Lab, machine, mru_counts, podman_platform, probe_dirs, probe_files, sh
 
 ROWS = [
     ('old', 'before 0.3.0: minpoll 4, burst 2 s apart, maxdist 1.5',
@@ -48,9 +48,9 @@ VAR_RE = re.compile(r'\b([a-z_]+)=([^,\s]+)')
 
 
 def install_probe(host):
-    sh('podman', 'exec', host, 'mkdir', '-p', PROBE_DIR)
-    sh('podman', 'cp', os.path.join(REPO, 'benchmarks', 'startup_probe.py'), '%s:%s/startup_probe.py' % (host, PROBE_DIR))
-    sh('podman', 'cp', os.path.join(REPO, 'plugins', 'module_utils', 'ntpq.py'), '%s:%s/tsn_ntpq.py' % (host, PROBE_DIR))
+    sh('podman', 'exec', host, 'mkdir', '-p', *probe_dirs(PROBE_DIR))
+    for local, remote in probe_files(PROBE_DIR):
+        sh('podman', 'cp', local, '%s:%s' % (host, remote))
 
 
 def probe_all(clients, timeout):

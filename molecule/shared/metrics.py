@@ -20,7 +20,7 @@ OWN_DIR = '/var/lib/timesec-ntp-metrics'
 FILE = 'timesec_ntp.prom'
 TEXTFILE_DIR = '/var/lib/prometheus/node-exporter'
 READERS_DIR = '/usr/local/lib/timesec-ntp/ansible_collections/timesec/ntp/plugins/module_utils'
-READERS = ('ntpq.py', 'chronyc.py', 'metrics.py')
+READERS = ('status.py', 'ntpq.py', 'chronyc.py', 'metrics.py')
 USER = '_timesec-metrics'
 # chronyd answers authdata only on its Unix socket (chrony 4.0 and 4.6.1): the collector runs as chronyd's user
 USERS = {'ntp': USER, 'ntpsec': USER, 'chrony': '_chrony'}

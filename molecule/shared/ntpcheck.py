@@ -1,8 +1,8 @@
 """Helpers for the testinfra suites: read a live ntpd (ntpq) or chronyd (chronyc) and wait for Autokey or NTS.
 
 Shared by every Molecule scenario (each scenario's tests/conftest.py puts this directory
-on sys.path). The ntpq parsing is the collection's own (plugins/module_utils/ntpq.py, the
-code behind ntp_status_info), imported from the collections tree that scripts/env.sh sets up.
+on sys.path). The ntpq and chronyc parsing is the collection's own (plugins/module_utils/ntpq.py,
+chronyc.py and status.py, the code behind ntp_status_info), imported from the collections tree that scripts/env.sh sets up.
 """
 
 import json
@@ -10,14 +10,14 @@ import time
 
 from labkit import ntp as labkit_ntp
 from labkit import oracle
-from labkit.ntp import ntpq
+from labkit.ntp import reader_status
 
 
 def status(host):
     """The ntp_status_info view of a host's ntpd or chronyd (whichever runs there): system,
     associations and summary, read with the module's own code (labkit.ntp.read: ntpq.collect,
     chronyc.collect) through testinfra; for an ntpd, checked against ntpd's raw ntpq output
-    (labkit.oracle: ``state['raw']``). Raises ntpq.NtpqError (chronyc's errors derive from it) when it
+    (labkit.oracle: ``state['raw']``). Raises reader_status.StatusError (what both readers raise) when it
     does not answer, oracle.Disagreement when the two readings differ."""
     def run(script):
         result = host.run(script)
@@ -36,7 +36,7 @@ def wait_authenticated(host, timeout=120, interval=4, key='identity_verified'):
     while True:
         try:
             state = status(host)
-        except (ntpq.NtpqError, oracle.Unstable) as exc:  # ntpd (re)starting or changing: not yet
+        except (reader_status.StatusError, oracle.Unstable) as exc:  # ntpd (re)starting or changing: not yet
             state = {'error': str(exc), 'associations': [], 'summary': {key: False}}
         state['peer'] = next((a for a in state['associations'] if a['condition'] == 'sys.peer'), None)
         state['authenticated'] = state['summary'][key]
@@ -80,7 +80,7 @@ def wait_state(host, until, timeout=180, interval=2):
         try:
             state = status(host)
             state['peer'] = next((a for a in state['associations'] if a['condition'] == 'sys.peer'), None)
-        except (AssertionError, RuntimeError, ntpq.NtpqError) as exc:
+        except (AssertionError, RuntimeError, reader_status.StatusError) as exc:
             state = dict(state, error=str(exc)[:200])
         elapsed = time.monotonic() - start
         if until(state):

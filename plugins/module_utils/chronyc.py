@@ -9,7 +9,8 @@ I/O: ``parse_sources`` (``sources``), ``parse_authdata`` (``authdata``), ``parse
 (``tracking``), ``system_info`` and ``association_info`` (the same keys ntp_status_info returns
 for ntpd, from ``ntpq``), ``chronyc_error`` (chronyc's diagnostics -> a message) and ``collect``
 (the three queries through a transport callable, like ``ntpq.collect``). The summary is
-``ntpq.summarize``: the associations carry the same ``condition``/``auth``/``nts``/``cookies``.
+``status.summarize``: the associations carry the same ``condition``/``auth``/``nts``/``cookies``
+as ntpq's.
 
 How chrony shows NTS (docs/chrony.md): ``authdata`` mode ``NTS`` with a key length (``KLen``)
 above 0 once NTS-KE gave keys, and the number of cookies held (``Cook``, 8 normally). A client
@@ -19,7 +20,7 @@ stays unusable (state ``?``).
 
 from __future__ import annotations
 
-from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils.status import StatusError, StatusParseError, excerpt
 
 # chronyc prints 2^32 - 1 for "never" (LastRx, authdata Last).
 NEVER = 4294967295
@@ -56,11 +57,11 @@ DEFAULT_CONFIG = '/etc/chrony/chrony.conf'
 COMMANDS = ('sources', 'authdata', 'tracking')
 
 
-class ChronycError(ntpq.NtpqError):
+class ChronycError(StatusError):
     """chronyc did not deliver the data (no chronyd, no answer, unknown host...)."""
 
 
-class ChronycParseError(ChronycError, ntpq.NtpqParseError):
+class ChronycParseError(ChronycError, StatusParseError):
     """chronyc answered with text this module does not understand."""
 
 
@@ -72,7 +73,7 @@ def _records(text, fields, what):
         values = line.strip().split(',')
         if len(values) != len(fields):
             raise ChronycParseError('unexpected line in chronyc %s output (%d fields, expected %d): %r'
-                                    % (what, len(values), len(fields), ntpq._excerpt(line, 120)))
+                                    % (what, len(values), len(fields), excerpt(line, 120)))
         records.append(dict(zip(fields, values)))
     return records
 
@@ -278,9 +279,9 @@ def chronyc_error(rc, stdout, stderr, host='localhost'):
         return ('chronyd is not running on %s, or does not answer chronyc from here (its command port '
                 'listens on localhost only by default): chronyc got "506 Cannot talk to daemon"' % host)
     if 'Could not open connection' in err or 'Could not get IP address' in err:
-        return 'chronyc cannot reach host %s: %s' % (host, ntpq._excerpt(err))
+        return 'chronyc cannot reach host %s: %s' % (host, excerpt(err))
     if rc != 0:
-        return 'chronyc failed with exit code %s: %s' % (rc, ntpq._excerpt(err or out))
+        return 'chronyc failed with exit code %s: %s' % (rc, excerpt(err or out))
     return None
 
 
@@ -321,7 +322,7 @@ def collect(run, host='localhost', warn=None):
     exec) and returns ``(rc, stdout, stderr)``. A source without authdata (a reference clock, or
     one added between the queries) is kept without authentication (``warn(message)`` is told when
     an NTP source has none); every failure raises ChronycError. Returns ``(system, associations)``;
-    ``ntpq.summarize`` gives the summary.
+    ``status.summarize`` gives the summary.
     """
     outputs = {}
     for command in COMMANDS:

@@ -4,11 +4,11 @@
 """Prometheus metrics of a running ntpd (classic or ntpsec) or chronyd, for node exporter's textfile
 collector (issue 29, README "Metrics").
 
-The roles install this file, ``ntpq.py`` and ``chronyc.py`` unchanged on the host
+The roles install this file, ``status.py``, ``ntpq.py`` and ``chronyc.py`` unchanged on the host
 (``/usr/local/lib/timesec-ntp/ansible_collections/timesec/ntp/plugins/module_utils/``) next to a
 small script that calls ``main()`` from a systemd timer, as an unprivileged user. The daemon is
 read with the same readers as ``timesec.ntp.ntp_status_info`` (``ntpq.collect``,
-``chronyc.collect``, ``ntpq.summarize``), so the metrics and ``playbooks/status.yml`` agree.
+``chronyc.collect``, ``status.summarize``), so the metrics and ``playbooks/status.yml`` agree.
 
 Pure functions (``render``, ``association_scheme``, ``is_orphan``, ``certificate_expiry``...) plus
 ``collect`` (the daemon through a transport callable, like ``ntpq.collect``), ``write_atomically``
@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 
-from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq, status
 
 PREFIX = 'timesec_ntp_'
 DAEMONS = ('ntp', 'ntpsec', 'chrony')
@@ -52,7 +52,7 @@ METRICS = {
     'collector_success': ('gauge', '1 when the last run read the daemon (and the NTS certificate), 0 when it failed.'),
     'collector_duration_seconds': ('gauge', 'How long the last run took.'),
     'collector_last_run_timestamp_seconds': ('gauge', 'When the last run ended (Unix time).'),
-    'synchronized': ('gauge', '1 when the daemon is synchronised to a system peer (ntpq.summarize).'),
+    'synchronized': ('gauge', '1 when the daemon is synchronised to a system peer (status.summarize).'),
     'authenticated': ('gauge', '1 when the system peer is authenticated (Autokey with VRFY, NTS cookies, or a symmetric key).'),
     'identity_verified': ('gauge', '1 when the system peer is authenticated by Autokey with an identity scheme (IFF, GQ, MV).'),
     'stratum': ('gauge', 'The daemon\'s stratum (16: unsynchronised).'),
@@ -124,7 +124,7 @@ def _flag(value):
 def samples(system, associations, daemon, scheme='none'):
     """(name, labels, value) of the daemon's state: the system metrics, then one set per association
     (the first of several with the same server and scheme), then the Autokey certificates ntpd holds."""
-    summary = ntpq.summarize(system, associations)
+    summary = status.summarize(system, associations)
     base = {'daemon': daemon}
     out = [
         ('synchronized', base, _flag(summary['synchronized'])),
@@ -146,12 +146,12 @@ def samples(system, associations, daemon, scheme='none'):
         out += [
             ('peer_reachable', labels, _flag(assoc.get('reach') == 'yes')),
             ('peer_selected', labels, _flag(assoc.get('condition') == 'sys.peer')),
-            ('peer_authenticated', labels, _flag(ntpq.authenticated_by(assoc))),
+            ('peer_authenticated', labels, _flag(status.authenticated_by(assoc))),
             ('peer_offset_seconds', labels, _seconds(assoc.get('offset'))),
             ('peer_stratum', labels, assoc.get('stratum')),
         ]
         if labels['scheme'] == 'autokey':
-            out.append(('peer_identity_verified', labels, _flag(ntpq.identity_verified(assoc))))
+            out.append(('peer_identity_verified', labels, _flag(status.identity_verified(assoc))))
         if labels['scheme'] == 'nts':
             out.append(('peer_nts_cookies', labels, assoc.get('cookies')))
         if labels['scheme'] == 'symmetric':
@@ -309,7 +309,7 @@ def collect(run, daemon, scheme='none', nts_cert=None, renew_before_days=None, r
     try:
         system, associations = reader(run, 'localhost', warn)
         out += samples(system, associations, daemon, scheme)
-    except ntpq.NtpqError as exc:  # chronyc's errors derive from it
+    except status.StatusError as exc:  # what both readers raise
         errors.append(str(exc))
     if nts_cert:
         try:

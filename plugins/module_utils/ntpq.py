@@ -7,8 +7,10 @@ Two ntpq flavours: classic ntp 4.2.8 (Autokey) and ntpsec 1.2 (NTS). Pure functi
 text, no I/O: ``parse_associations`` (``ntpq -c as``), ``parse_readvars`` (``ntpq -c "rv
 ..."``), ``decode_flags`` (the Autokey ``flags`` word), ``parse_cert_list`` (the
 ``cert``/``until`` pairs of ``rv 0``), ``system_info`` and ``association_info`` (typed views
-of one readvar output) and ``summarize``. ``ntpq_error`` turns ntpq's diagnostics into a
-message: ntpq exits 0 even when no daemon answered, so its output is the only evidence.
+of one readvar output) and ``collect``. ``ntpq_error`` turns ntpq's diagnostics into a
+message: ntpq exits 0 even when no daemon answered, so its output is the only evidence. One of
+the two readers (``chronyc.py`` is the other); what they share (the summary, the errors) is in
+``status.py``.
 
 ntpsec's ntpq differs (tests/unit/fixtures/ntpsec): its ``timeout`` command prints
 ``primary timeout N ms`` on stdout, "no associations" reads ``server=localhost No
@@ -21,6 +23,8 @@ and ntpsec 1.2.2 prints uninitialised bytes inside the ``filtdelay``/``filtoffse
 from __future__ import annotations
 
 import re
+
+from ansible_collections.timesec.ntp.plugins.module_utils.status import StatusError, StatusParseError, excerpt
 
 # Autokey flags word of the system (rv 0) and of a peer (rv <assid>): ntp_crypto.h
 # CRYPTO_FLAG_*. The upper 16 bits carry the OpenSSL NID of the certificate signature.
@@ -103,11 +107,11 @@ CERT_RE = re.compile(r'^(?P<subject>\S+)\s+(?P<issuer>\S+)\s+(?P<flags>0[xX][0-9
 CALENDAR_RE = re.compile(r'^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})\Z')
 
 
-class NtpqError(Exception):
+class NtpqError(StatusError):
     """ntpq did not deliver the data (no daemon, no answer, unknown host...)."""
 
 
-class NtpqParseError(NtpqError):
+class NtpqParseError(NtpqError, StatusParseError):
     """ntpq answered with text this module does not understand."""
 
 
@@ -129,11 +133,6 @@ def clean_output(text):
     return '\n'.join(kept), none_seen
 
 
-def _excerpt(text, limit=200):
-    text = (text or '').strip()
-    return text if len(text) <= limit else text[:limit] + '...'
-
-
 def ntpq_error(rc, stdout, stderr, host='localhost'):
     """Return a message when an ntpq run failed, else None.
 
@@ -147,19 +146,19 @@ def ntpq_error(rc, stdout, stderr, host='localhost'):
     err = (stderr or '').strip()
     if 'Connection refused' in err or 'Socket error' in err:
         return 'ntpd is not running on %s: ntpq got "%s" (%s)' % (
-            host, 'Connection refused' if 'Connection refused' in err else 'Socket error', _excerpt(err))
+            host, 'Connection refused' if 'Connection refused' in err else 'Socket error', excerpt(err))
     if 'timed out' in err:
         return ('ntpd on %s did not answer: ntpq timed out (ntpd down, or its restrict lines deny '
-                'queries from this host with noquery): %s' % (host, _excerpt(err)))
+                'queries from this host with noquery): %s' % (host, excerpt(err)))
     if 'not known' in err or "can't find host" in err or 'nodename nor servname' in err:
-        return 'ntpq cannot resolve host %s: %s' % (host, _excerpt(err.splitlines()[0]))
+        return 'ntpq cannot resolve host %s: %s' % (host, excerpt(err.splitlines()[0]))
     if rc != 0:
-        return 'ntpq failed with exit code %s: %s' % (rc, _excerpt(err or stdout))
+        return 'ntpq failed with exit code %s: %s' % (rc, excerpt(err or stdout))
     errors = [line.strip() for line in err.splitlines() if line.strip().startswith('***')]
     if errors:
         return 'ntpq reported an error from ntpd on %s: %s' % (host, '; '.join(e.lstrip('*') for e in errors))
     if is_unknown_association(err):
-        return 'ntpq reported an error from ntpd on %s: %s' % (host, _excerpt(err))
+        return 'ntpq reported an error from ntpd on %s: %s' % (host, excerpt(err))
     return None
 
 
@@ -182,7 +181,7 @@ def parse_associations(text):
     if none_seen and not lines:
         return []
     if not lines or not AS_HEADER_RE.match(lines[0]):
-        raise NtpqParseError('unexpected ntpq associations output: %r' % _excerpt(text))
+        raise NtpqParseError('unexpected ntpq associations output: %r' % excerpt(text))
     result = []
     for line in lines[1:]:
         if set(line.strip()) == {'='}:
@@ -224,7 +223,7 @@ def parse_readvars(text):
     while pos < len(joined):
         match = VAR_RE.match(joined, pos)
         if not match:
-            raise NtpqParseError('unexpected ntpq variables output at %r' % _excerpt(joined[pos:], 60))
+            raise NtpqParseError('unexpected ntpq variables output at %r' % excerpt(joined[pos:], 60))
         name = match.group('name')
         pos = match.end()
         if not match.group('eq'):
@@ -241,7 +240,7 @@ def parse_readvars(text):
             pos = end.start()
         rest = SEPARATOR_RE.match(joined, pos)
         if not rest:
-            raise NtpqParseError('unexpected text after %s= in ntpq output: %r' % (name, _excerpt(joined[pos:], 60)))
+            raise NtpqParseError('unexpected text after %s= in ntpq output: %r' % (name, excerpt(joined[pos:], 60)))
         pos = rest.end()
         pairs.append((name, value))
     return pairs
@@ -518,8 +517,8 @@ def collect(run, host='localhost', warn=None):
     against ``host`` (with ``-n``, and whatever else the caller needs: a timeout, podman exec,
     testinfra) and returns ``(rc, stdout, stderr)``. An association that ntpd drops between the
     queries is kept without variables (``warn(message)`` is told); every other failure raises
-    NtpqError with ntpq_error()'s message. Returns ``(system, associations)``; summarize() gives the
-    summary. Used by ntp_status_info and by the tests and benchmarks that read containers.
+    NtpqError with ntpq_error()'s message. Returns ``(system, associations)``; status.summarize() gives
+    the summary. Used by ntp_status_info and by the tests and benchmarks that read containers.
     """
     def query(command):
         rc, out, err = run(command)
@@ -545,86 +544,3 @@ def collect(run, host='localhost', warn=None):
             raise NtpqError(error)
         associations.append(association_info(row, out))
     return system, associations
-
-
-# Daemons whose system status names no sync source (see summarize).
-NO_SYNC_SOURCE = ('ntpsec', 'chrony')
-
-
-def source(assoc):
-    """One association as a time source of a chain report: ``scheme`` says how it is set up (``autokey``,
-    ``nts``, ``symmetric`` or ``none`` for plain NTP), ``authenticated`` whether it passes that scheme now
-    (auth ok, and VRFY for Autokey, cookies for NTS), ``selected`` whether it is the system peer."""
-    names = (assoc.get('flags') or {}).get('names', [])
-    auth_ok = assoc.get('auth') == 'ok'
-    if assoc.get('nts'):
-        scheme, authenticated = 'nts', auth_ok and (assoc.get('cookies') or 0) > 0
-    elif assoc.get('symmetric'):
-        scheme, authenticated = 'symmetric', auth_ok
-    elif assoc.get('flags') is not None:
-        scheme, authenticated = 'autokey', auth_ok and 'VRFY' in names
-    else:
-        scheme, authenticated = 'none', False
-    return {'address': assoc.get('address'), 'name': assoc.get('name') or assoc.get('host') or assoc.get('address'),
-            'scheme': scheme, 'authenticated': authenticated, 'key_id': assoc.get('key_id'),
-            'selected': assoc.get('condition') == 'sys.peer', 'condition': assoc.get('condition'),
-            'stratum': assoc.get('stratum'), 'reach_register': assoc.get('reach_register')}
-
-
-def summarize(system, associations):
-    """The five answers most callers want.
-
-    ``synchronized``: there is a system peer, the leap indicator is not ``alarm`` and the
-    sync source is not ``unspec`` (ntpsec reports ``sync_unspec`` also when synchronised to a
-    network peer and chrony (module_utils/chronyc.py) reports no sync source, so for those the
-    stratum must be below 16 instead). ``authenticated``: the
-    system peer's association has auth ``ok`` and either Autokey flags with VRFY or NTS
-    cookies (``nts``) or a symmetric key (``symmetric``). ``identity_verified``: authenticated by
-    Autokey and the flags name an identity scheme (IFF, GQ or MV). ``nts``: authenticated by NTS.
-    ``symmetric``: authenticated with a symmetric key, whose ID is ``key_id`` (None otherwise).
-    ``sys_peer``: the system peer's address (None without one).
-    """
-    peer = None
-    for assoc in associations:
-        if assoc.get('condition') == 'sys.peer':
-            peer = assoc
-            break
-    if system.get('daemon') in NO_SYNC_SOURCE:
-        stratum = system.get('stratum')
-        source_ok = stratum is not None and stratum < 16
-    else:
-        source_ok = system.get('sync') not in (None, 'unspec')
-    synchronized = bool(peer) and system.get('leap') != 'alarm' and source_ok
-    how = authenticated_by(peer)
-    symmetric = how == 'symmetric'
-    return {
-        'synchronized': synchronized,
-        'authenticated': how is not None,
-        'symmetric': symmetric,
-        'key_id': peer.get('key_id') if symmetric else None,
-        'identity_verified': identity_verified(peer),
-        'nts': how == 'nts',
-        'sys_peer': peer.get('address') if peer else None,
-    }
-
-
-def authenticated_by(assoc):
-    """How the last packet of one association (association_info, or chronyc's) passed authentication:
-    ``autokey`` (auth ``ok`` and Autokey flags with VRFY), ``nts`` (auth ``ok`` and NTS cookies held),
-    ``symmetric`` (auth ``ok`` with a symmetric key), else None. summarize() applies it to the system
-    peer; the metrics (module_utils/metrics.py) to every association."""
-    if not assoc or assoc.get('auth') != 'ok':
-        return None
-    if 'VRFY' in (assoc.get('flags') or {}).get('names', []):
-        return 'autokey'
-    if assoc.get('nts') and (assoc.get('cookies') or 0) > 0:
-        return 'nts'
-    if assoc.get('symmetric'):
-        return 'symmetric'
-    return None
-
-
-def identity_verified(assoc):
-    """Whether an association is authenticated by Autokey with an identity scheme (IFF, GQ or MV)."""
-    names = (assoc or {}).get('flags') or {}
-    return authenticated_by(assoc) == 'autokey' and any(bit in names.get('names', []) for bit in ('IFF', 'GQ', 'MV'))

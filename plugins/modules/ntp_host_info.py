@@ -103,7 +103,7 @@ EXAMPLES = r"""
     service_files: [/etc/ntp.conf, /etc/ntp.keys, /etc/ntp]
   register: host
 
-- name: Restart ntpd when it runs older files than those on disk
+- name: Restart the time daemon when it runs older files than those on disk
   ansible.builtin.systemd_service:
     name: ntp
     state: restarted

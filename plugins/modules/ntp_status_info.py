@@ -17,7 +17,7 @@ description:
     differently (the module tells them apart by the C(version) variable).
   - Runs C(ntpq -n -c "timeout ..." -c as HOST), C(ntpq ... -c "rv 0" HOST) and C(ntpq ... -c "rv ASSID" HOST)
     for every association, with C(LC_ALL=C). It changes nothing, on the target or in ntpd.
-  - Reads chronyd (chrony 4) instead when O(daemon=chronyd), or with O(daemon=auto) when chronyd runs on the
+  - Reads chronyd (chrony 4) instead when O(daemon=chrony), or with O(daemon=auto) when chronyd runs on the
     target, with C(chronyc -n -c -m "timeout ..." sources), C(... authdata) and C(... tracking) and C(LC_ALL=C),
     mapped to the same return values (see RV(daemon)).
   - Fails with a message when C(ntpq) (or C(chronyc)) is missing, when no daemon answers, or when the output cannot be parsed.
@@ -50,13 +50,15 @@ options:
     default: 5
   daemon:
     description:
-      - Which daemon to read, by the roles' names for the daemons (C(ntp_common_platform.daemon)).
+      - Which daemon to read, by the collection's names for the daemons, the ones the roles use
+        (C(ntp_daemon), C(ntp_common_platform.daemon)) and RV(system.daemon) reports.
       - V(ntp) (classic ntpd) and V(ntpsec) read ntpd with C(ntpq), as before this option existed.
       - V(chrony) reads chronyd with C(chronyc).
-      - V(ntpd) and V(chronyd) are the earlier names of the same two readers (0.3.0), still accepted.
       - V(auto) reads chronyd when a process named C(chronyd) runs on the target and none named C(ntpd), or when
         C(chronyc) is installed and C(ntpq) is not; else ntpd. For a remote O(host) the processes on the target
         say nothing about it, so only the installed programs decide; name the daemon there.
+      - V(ntpd) (an alias of V(ntp) and V(ntpsec)) and V(chronyd) (an alias of V(chrony)) are the names of 0.3.0,
+        still accepted; use the names above.
       - RV(daemon) names the reader, V(ntpd) or V(chronyd), whichever name chose it.
     type: str
     choices: [auto, ntp, ntpsec, chrony, ntpd, chronyd]
@@ -124,7 +126,7 @@ EXAMPLES = r"""
 
 - name: Wait until chronyd's selected source is authenticated by NTS
   timesec.ntp.ntp_status_info:
-    daemon: chronyd
+    daemon: chrony
   register: ntp_status
   until: ntp_status.summary.nts
   retries: 12
@@ -142,7 +144,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 daemon:
-  description: The daemon the module read, V(ntpd) (with C(ntpq)) or V(chronyd) (with C(chronyc)).
+  description:
+    - The reader the module used, V(ntpd) (with C(ntpq), for V(ntp) and V(ntpsec)) or V(chronyd) (with C(chronyc)).
+    - RV(system.daemon) names the daemon itself, by the names O(daemon) takes (V(ntp), V(ntpsec), V(chrony)).
   returned: success
   type: str
   sample: ntpd
@@ -588,7 +592,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, hostinfo, ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, hostinfo, ntpq, status
 
 # ntpd on the target itself: its process (and configuration file) can be read from /proc.
 LOCAL_HOSTS = ('localhost', '127.0.0.1', '::1')
@@ -664,17 +668,17 @@ def choose_daemon(module):
 
 
 # How each daemon is read: the program, its transport, the parser's collect(), and what to say when
-# the program is missing. chronyc's exception classes derive from ntpq's.
+# the program is missing. Both readers raise status.StatusError (status.StatusParseError for output they cannot parse).
 READERS = {
     'ntpd': {
         'program': 'ntpq', 'runner': ntpq_runner, 'collect': ntpq.collect,
         'missing': 'ntpq not found on the target: install the ntp package (classic ntp 4.2.8) or ntpsec, which '
-                   'provide ntpq and ntpd (for chronyd: the chrony package, with daemon=chronyd)',
+                   'provide ntpq and ntpd (for chronyd: the chrony package, with daemon=chrony)',
     },
     'chronyd': {
         'program': 'chronyc', 'runner': chronyc_runner, 'collect': chronyc.collect,
         'missing': 'chronyc not found on the target: install the chrony package, which provides chronyc and '
-                   'chronyd (or set daemon=ntpd to read ntpd)',
+                   'chronyd (or set daemon=ntp or daemon=ntpsec to read ntpd)',
     },
 }
 
@@ -701,15 +705,15 @@ def main():
         module.fail_json(msg=reader['missing'])
     try:
         system, associations = reader['collect'](reader['runner'](module, binary), p['host'], module.warn)
-    except ntpq.NtpqParseError as exc:
+    except status.StatusParseError as exc:
         module.fail_json(msg='cannot parse the output of %s: %s' % (reader['program'], exc))
-    except ntpq.NtpqError as exc:
+    except status.StatusError as exc:
         module.fail_json(msg=str(exc))
     # ntp, ntpsec or chrony: which process to look for
     process = local_daemon(system.get('daemon')) if p['host'] in LOCAL_HOSTS else None
     module.exit_json(changed=False, daemon=daemon, system=system, associations=associations, process=process,
-                     summary=ntpq.summarize(system, associations),
-                     upstreams=[ntpq.source(assoc) for assoc in associations], steppers=hostinfo.expand(hostinfo.STEPPERS))
+                     summary=status.summarize(system, associations),
+                     upstreams=[status.source(assoc) for assoc in associations], steppers=hostinfo.expand(hostinfo.STEPPERS))
 
 
 if __name__ == '__main__':

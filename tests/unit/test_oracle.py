@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import ntpq, status
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'molecule', 'shared'))
 from labkit import oracle  # noqa: E402  pylint: disable=wrong-import-position
@@ -48,7 +48,7 @@ def ours(case):
             return 0, fixture(directory, rv0), ''
         return 0, fixture(directory, rvs[int(command.split()[1])]), ''
     system, associations = ntpq.collect(run)
-    return {'system': system, 'associations': associations, 'summary': ntpq.summarize(system, associations)}
+    return {'system': system, 'associations': associations, 'summary': status.summarize(system, associations)}
 
 
 @pytest.mark.parametrize('case, verified', [(VERIFIED, True), (STARTING, False), (NTPSEC, False)],

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import chronyc, ntpq, status
 from ansible_collections.timesec.ntp.tests.unit.utils import read_fixture
 
 # The servers' addresses in the lab (fixtures/chrony/README.md).
@@ -36,7 +36,7 @@ def state(prefix, warn=None):
     run, calls = captured(prefix)
     system, associations = chronyc.collect(run, warn=warn)
     assert calls == ['sources', 'authdata', 'tracking']
-    return system, associations, ntpq.summarize(system, associations)
+    return system, associations, status.summarize(system, associations)
 
 
 NOT_SYNCED = {'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None,
@@ -210,8 +210,8 @@ def test_unparsable_output(command, text, match):
         return 0, text if name == command else fixture('deb12_client_%s.txt' % name), ''
     with pytest.raises(chronyc.ChronycParseError, match=match):
         chronyc.collect(run)
-    # the module catches ntpq's classes too
-    assert issubclass(chronyc.ChronycParseError, ntpq.NtpqParseError)
+    # the module catches the readers' common classes (module_utils/status.py)
+    assert issubclass(chronyc.ChronycParseError, status.StatusParseError)
 
 
 def test_source_without_authdata_is_reported():
@@ -221,7 +221,7 @@ def test_source_without_authdata_is_reported():
     system, associations = chronyc.collect(run, warn=warnings.append)
     assert warnings == ['chronyd reported no authentication data for source 10.89.0.2']
     assert (associations[0]['auth'], associations[0]['nts'], associations[0]['cookies']) == ('none', False, None)
-    assert ntpq.summarize(system, associations)['authenticated'] is False
+    assert status.summarize(system, associations)['authenticated'] is False
 
 
 def test_symmetric_key_source():

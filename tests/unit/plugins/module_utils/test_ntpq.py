@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import ntpq, status
 from ansible_collections.timesec.ntp.tests.unit.utils import read_fixture
 
 ASSID = 17683
@@ -243,18 +243,18 @@ def test_association_info_forgotten():
 
 
 def test_summary_authenticated_client():
-    assert ntpq.summarize(*state('client1')) == {
+    assert status.summarize(*state('client1')) == {
         'synchronized': True, 'authenticated': True, 'identity_verified': True, 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': '10.89.0.2'}
 
 
 def test_summary_starting_client():
-    assert ntpq.summarize(*state('client1_starting')) == {
+    assert status.summarize(*state('client1_starting')) == {
         'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': None}
 
 
 def test_summary_orphan_server():
     system = ntpq.system_info(fixture('ntp1_rv0.txt'))
-    assert ntpq.summarize(system, ntpq.parse_associations(fixture('ntp1_as.txt'))) == {
+    assert status.summarize(system, ntpq.parse_associations(fixture('ntp1_as.txt'))) == {
         'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': None}
 
 
@@ -268,15 +268,15 @@ def test_summary_orphan_server():
 def test_summary_authentication_rules(flags, auth, expected):
     system, (peer,) = state('client1')
     peer = dict(peer, auth=auth, flags=ntpq.decode_flags(flags))
-    summary = ntpq.summarize(system, [peer])
+    summary = status.summarize(system, [peer])
     assert (summary['authenticated'], summary['identity_verified']) == expected
     assert summary['synchronized'] and summary['sys_peer'] == '10.89.0.2'
 
 
 def test_summary_leap_alarm_is_not_synchronized():
     system, peers = state('client1')
-    assert ntpq.summarize(dict(system, leap='alarm'), peers)['synchronized'] is False
-    assert ntpq.summarize(dict(system, sync='unspec'), peers)['synchronized'] is False
+    assert status.summarize(dict(system, leap='alarm'), peers)['synchronized'] is False
+    assert status.summarize(dict(system, sync='unspec'), peers)['synchronized'] is False
 
 
 # -- ntpq diagnostics -------------------------------------------------------------------------
@@ -339,5 +339,5 @@ def test_config_file(argv, daemon, expected):
     ({'address': '10.0.0.4', 'auth': 'none', 'condition': 'sys.peer', 'flags': None}, ('none', False, True, '10.0.0.4')),
 ])
 def test_source_names_each_hop_and_its_scheme(assoc, expected):
-    got = ntpq.source(assoc)
+    got = status.source(assoc)
     assert (got['scheme'], got['authenticated'], got['selected'], got['name']) == expected

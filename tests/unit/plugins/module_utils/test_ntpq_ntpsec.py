@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import ntpq, status
 from ansible_collections.timesec.ntp.tests.unit.utils import read_fixture
 
 ASSID = 17767
@@ -102,7 +102,7 @@ def test_nts_authenticated_client(release):
         True, 8, SERVER_NAME[release], 'ok', 'sys.peer', 'sys.peer')
     assert (peer['address'], peer['stratum'], peer['flags'], peer['identity']) == (
         SERVER_ADDRESS[release], 5, None, 'none')
-    assert ntpq.summarize(system, [peer]) == {
+    assert status.summarize(system, [peer]) == {
         'synchronized': True, 'authenticated': True, 'identity_verified': False, 'nts': True, 'symmetric': False, 'key_id': None,
         'sys_peer': SERVER_ADDRESS[release]}
 
@@ -114,7 +114,7 @@ def test_wrong_ca_client(release):
         True, -1, 'bad', 'reject', '0.0.0.0', 'NTS')
     assert peer['variables']['hpoll'] == '12'   # next NTS-KE attempt in 2^12 s
     assert (system['leap'], system['stratum'], system['refid']) == ('alarm', 16, 'INIT')
-    assert ntpq.summarize(system, [peer]) == {
+    assert status.summarize(system, [peer]) == {
         'synchronized': False, 'authenticated': False, 'identity_verified': False, 'nts': False, 'symmetric': False, 'key_id': None, 'sys_peer': None}
 
 
@@ -131,7 +131,7 @@ def test_client_after_nts_ke_before_selection():
     (row,) = ntpq.parse_associations(fixture('deb12_client_kedone_as.txt'))
     assert (row['status'], row['auth'], row['condition']) == ('f014', 'ok', 'reject')
     peer = ntpq.association_info(row, fixture('deb12_client_rv_17767.txt'))
-    assert ntpq.summarize(system, [peer])['nts'] is False
+    assert status.summarize(system, [peer])['nts'] is False
 
 
 @pytest.mark.parametrize('change, nts', [
@@ -142,14 +142,14 @@ def test_client_after_nts_ke_before_selection():
 ])
 def test_nts_summary_rules(change, nts):
     system, (peer,) = state('deb13_client')
-    summary = ntpq.summarize(system, [dict(peer, **change)])
+    summary = status.summarize(system, [dict(peer, **change)])
     assert (summary['nts'], summary['authenticated'], summary['synchronized']) == (nts, nts, True)
 
 
 def test_ntpsec_synchronized_needs_a_stratum():
     system, peers = state('deb12_client')
-    assert ntpq.summarize(dict(system, stratum=16), peers)['synchronized'] is False
-    assert ntpq.summarize(dict(system, leap='alarm'), peers)['synchronized'] is False
+    assert status.summarize(dict(system, stratum=16), peers)['synchronized'] is False
+    assert status.summarize(dict(system, leap='alarm'), peers)['synchronized'] is False
 
 
 @pytest.mark.parametrize('var, expected', [

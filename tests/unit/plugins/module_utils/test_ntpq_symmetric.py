@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.timesec.ntp.plugins.module_utils import ntpq
+from ansible_collections.timesec.ntp.plugins.module_utils import ntpq, status
 from ansible_collections.timesec.ntp.tests.unit.utils import read_fixture
 
 CLIENTS = ['deb11', 'deb12']
@@ -38,7 +38,7 @@ def test_symmetric_state(client, key, association, summary):
     (assoc,) = associations
     assert (assoc['auth'], assoc['condition'], assoc['key_id'], assoc['symmetric']) == association
     assert assoc['nts'] is False and assoc['identity'] == 'none'
-    got = ntpq.summarize(system, associations)
+    got = status.summarize(system, associations)
     assert (got['synchronized'], got['authenticated'], got['symmetric'], got['key_id'], got['nts'],
             got['identity_verified']) == summary
 
