@@ -14,6 +14,7 @@ import re
 import pytest
 import yaml
 
+from ansible_collections.timesec.ntp.plugins.module_utils import metrics
 from ansible_collections.timesec.ntp.plugins.modules import ntp_status_info
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,6 +49,8 @@ def test_scheme_has_its_files_and_entries(scheme):
             if not os.path.isfile(os.path.join(ROOT, path))]
     gaps += ['no entry %s in %s (%s)' % (scheme, var, path) for path, var in SCHEME_ENTRIES
              if scheme not in load(path)[var]]
+    if scheme not in metrics.SCHEMES:
+        gaps.append('not in SCHEMES of plugins/module_utils/metrics.py (the collector\'s --scheme)')
     server = load(SERVER_VARS)['__ntp_server_schemes'].get(scheme, {})
     client = load(CLIENT_VARS)['__ntp_client_schemes'].get(scheme, {})
     for var, entry in (('__ntp_server_schemes', server), ('__ntp_client_schemes', client)):
