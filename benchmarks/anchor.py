@@ -28,13 +28,12 @@ Usage: . scripts/env.sh && python benchmarks/anchor.py [--runs N] [--previous CO
 import argparse
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
 import tempfile
 
-from podlab import REPO, Lab, machine, podman_platform, sh
+from podlab import REPO, Lab, client_order, cpu_children, machine, podman_platform, sh
 
 ANCHOR_ENV = 'TSN_ANCHOR_ROLE'
 ANCHOR_DEFAULT = '/work/.mirror/geerlingguy+ansible-role-ntp/repo'
@@ -87,11 +86,6 @@ def previous_release(workdir, commit=None):
     return tree + os.pathsep + os.environ.get('ANSIBLE_COLLECTIONS_PATH', ''), subject[:80]
 
 
-def cpu_children():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def timed(lab, variant, client, setup, verbose=False):
     """One converge of one client: (wall s, changed, controller CPU s, remote round trips or None, output)."""
     env = dict(setup['env'][variant])
@@ -111,9 +105,7 @@ def timed(lab, variant, client, setup, verbose=False):
 
 def one_run(number, setup, logdir):
     lab = Lab('anc', len(VARIANTS), default_prefix='tsn')
-    order = list(zip(VARIANTS, lab.clients))
-    if number % 2 == 0:
-        order.reverse()
+    order = client_order(VARIANTS, lab.clients, number)
     results = {}
     try:
         lab.up()

@@ -22,7 +22,7 @@ import shutil
 import statistics
 import tempfile
 
-from podlab import Lab, machine, podman_platform
+from podlab import Lab, client_order, machine, podman_platform
 
 BASELINE = 'benchmarks/baseline/ntp_plain.yml'
 # key, label, playbook, extra vars, what "synchronized" means for it
@@ -86,9 +86,7 @@ def recap_counts(recap):
 
 def one_run(number, logdir):
     lab = Lab('cmp', len(VARIANTS), default_prefix='tsn')
-    order = list(zip(VARIANTS, lab.clients))
-    if number % 2 == 0:
-        order.reverse()
+    order = client_order(VARIANTS, lab.clients, number)
     results = {}
     try:
         lab.up()

@@ -19,6 +19,7 @@ labs running at the same time never share a name.
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -304,6 +305,18 @@ def podman_platform(default_prefix='tsn-bench'):
         name, how = IMAGE, 'podman exec as root'
     image = sh('podman', 'image', 'inspect', '--format', '{{.Id}} {{.Created}}', name).stdout.split()
     return 'podman %s, connection: %s, image %s (id %s, built %s)' % (version, how, name, image[0][:12], image[1])
+
+
+def cpu_children():
+    """User + system CPU seconds of the finished child processes (ansible-playbook and its forks, ssh) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def client_order(variants, clients, number):
+    """[(variant, client)], reversed on every other run so that no variant always goes first."""
+    order = list(zip(variants, clients))
+    return order[::-1] if number % 2 == 0 else order
 
 
 def machine():

@@ -11,16 +11,10 @@ Usage: . scripts/env.sh && python benchmarks/scale.py [FORKS] [SIZES...] [--stra
 """
 
 import os
-import resource
 import sys
 
 from anchor import EXEC
-from podlab import Lab, machine, podman_platform
-
-
-def cpu_children():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+from podlab import Lab, cpu_children, machine, podman_platform
 
 
 def one(size, forks, env):
